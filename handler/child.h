@@ -1,0 +1,55 @@
+/* child.h - the user's program: spawned in its own process group with stdin/stdout on
+ * pipes, stderr inherited, nothing else open, default signal dispositions and an empty
+ * mask; ended by escalation (stdin closed, then SIGINT, SIGTERM, SIGKILL to the whole
+ * group) and reaped. The handler is a child subreaper, so orphaned grandchildren are
+ * reaped here too: no zombies, no orphans. Sees no WebSocket data. */
+#ifndef WSINETD_CHILD_H
+#define WSINETD_CHILD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct child {
+	pid_t pid;        /* also the process group id */
+	int in_fd;        /* write end of the program's stdin, -1 once closed */
+	int out_fd;       /* read end of the program's stdout, -1 once closed */
+	bool exited;      /* the leader has been reaped */
+	int status;       /* its wait status */
+	bool group_gone;  /* no process of the group is left */
+	/* termination ladder */
+	int64_t ladder_start;   /* 0 = not started */
+	int ladder_step;        /* signals sent so far: 0..3 */
+};
+
+/* Block SIGCHLD/SIGTERM/SIGINT/SIGHUP/SIGQUIT and return a signalfd for them
+ * (CLOEXEC, non-blocking); ignore SIGPIPE; become a child subreaper. -1 on error. */
+int child_signals_setup(void);
+
+/* In a forked child that will exec: default dispositions for every signal and an empty
+ * mask. */
+void child_signals_reset(void);
+
+/* Fork and exec `path` with argv/envp. Returns 0, or -1 with errno (of the exec when it
+ * failed in the child: its errno is passed back through a CLOEXEC pipe). */
+int child_spawn(struct child *c, const char *path, char *const argv[], char *const envp[]);
+
+/* Reap every exited descendant (WNOHANG); record the leader's status. Updates
+ * group_gone. */
+void child_reap(struct child *c);
+
+/* Close our end of the program's stdin (idempotent). */
+void child_close_stdin(struct child *c);
+
+/* Start the ladder's clock at `now` (idempotent). The caller closes stdin once the
+ * queued input is delivered; the first signal closes it at the latest. */
+void child_ladder_start(struct child *c, int64_t now);
+
+/* Send whatever signal is due at `now`; returns the next deadline (ms, monotonic) or
+ * -1 when nothing more is scheduled. */
+int64_t child_ladder_tick(struct child *c, int64_t now, unsigned closems);
+
+/* Describe the leader's end for a close reason / log: "exit N" or "signal N". */
+void child_status_text(const struct child *c, char *buf, size_t len);
+
+#endif

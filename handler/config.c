@@ -1,0 +1,623 @@
+/* config.c - argv and --config=FILE (a JSON object) into struct config.
+ * Option names and meanings follow websocketd where it has them. Both "--opt=value" and
+ * "--opt value" work; a single leading dash works too ("-port=8080"), as Go's flag
+ * package accepts it and websocketd command lines use it. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+enum opt_id {
+	O_PORT, O_ADDRESS, O_MAXFORKS, O_BINARY, O_JSON, O_PROTOCOL, O_REQUIRE_PROTOCOL,
+	O_MAX_MESSAGE, O_MAX_REQUEST, O_MAX_HEADERS, O_REQUEST_TIMEOUT, O_PING_INTERVAL,
+	O_CLOSEMS, O_PASSENV, O_HEADER, O_HEADER_WS, O_HEADER_HTTP, O_TRUST_PROXY, O_HANDOFF,
+	O_CONFIG, O_LOGLEVEL, O_HELP, O_VERSION,
+};
+
+enum opt_kind { K_FLAG, K_VALUE };
+
+struct optdef {
+	const char *name;
+	enum opt_id id;
+	enum opt_kind kind;
+	const char *arg;   /* metavariable in --help */
+	const char *def;   /* default shown in --help */
+	const char *help;
+};
+
+static const struct optdef opts[] = {
+	{ "port", O_PORT, K_VALUE, "PORT", "none: serve the connection on stdin/stdout or fd 3",
+	  "listen on PORT and fork one handler per connection" },
+	{ "address", O_ADDRESS, K_VALUE, "ADDR", "all addresses",
+	  "with --port: address to bind (repeatable; [::1] for IPv6)" },
+	{ "maxforks", O_MAXFORKS, K_VALUE, "N", "0 (unlimited)",
+	  "listener: at most N handlers at once; past it answer 429" },
+	{ "binary", O_BINARY, K_FLAG, NULL, "off",
+	  "binary mode: message bytes in, stdout bytes out as binary messages" },
+	{ "json", O_JSON, K_FLAG, NULL, "off",
+	  "JSON mode: one {\"type\",\"data\"} object per line each way" },
+	{ "protocol", O_PROTOCOL, K_VALUE, "P1,P2", "none",
+	  "subprotocols we speak, our preference first" },
+	{ "require-protocol", O_REQUIRE_PROTOCOL, K_FLAG, NULL, "off",
+	  "refuse (400) a client that offers none of --protocol" },
+	{ "max-message", O_MAX_MESSAGE, K_VALUE, "BYTES", "1M",
+	  "largest message either way (K/M/G suffixes); past it close 1009" },
+	{ "max-request", O_MAX_REQUEST, K_VALUE, "BYTES", "16K",
+	  "largest HTTP request head; past it 431" },
+	{ "max-headers", O_MAX_HEADERS, K_VALUE, "N", "100",
+	  "most header lines in a request; past it 431" },
+	{ "request-timeout", O_REQUEST_TIMEOUT, K_VALUE, "SECONDS", "10",
+	  "time to receive the request head; past it 408" },
+	{ "ping-interval", O_PING_INTERVAL, K_VALUE, "SECONDS", "30",
+	  "keepalive ping period, 0 off; a peer silent for two periods is dropped" },
+	{ "closems", O_CLOSEMS, K_VALUE, "MS", "0",
+	  "extra grace before SIGINT/SIGTERM/SIGKILL (sent at MS+100/250/500 ms)" },
+	{ "passenv", O_PASSENV, K_VALUE, "VAR,VAR", "PATH,LANG",
+	  "variables of our environment passed to the program" },
+	{ "header", O_HEADER, K_VALUE, "'NAME: VALUE'", "none",
+	  "extra header on every response (repeatable)" },
+	{ "header-ws", O_HEADER_WS, K_VALUE, "'NAME: VALUE'", "none",
+	  "extra header on the 101 upgrade response only (repeatable)" },
+	{ "header-http", O_HEADER_HTTP, K_VALUE, "'NAME: VALUE'", "none",
+	  "extra header on plain HTTP answers only (repeatable)" },
+	{ "trust-proxy", O_TRUST_PROXY, K_VALUE, "CIDR", "none",
+	  "take REMOTE_ADDR from X-Forwarded-For when the peer is in CIDR (repeatable)" },
+	{ "handoff", O_HANDOFF, K_FLAG, NULL, "off",
+	  "after the handshake exec PROGRAM with the connection as stdin/stdout" },
+	{ "config", O_CONFIG, K_VALUE, "FILE", "none",
+	  "read options from a JSON object (keys are option names); command line wins" },
+	{ "loglevel", O_LOGLEVEL, K_VALUE, "LEVEL", "access",
+	  "debug, trace, access, info, error or fatal" },
+	{ "help", O_HELP, K_FLAG, NULL, NULL, "print this help and exit" },
+	{ "version", O_VERSION, K_FLAG, NULL, NULL, "print the version and exit" },
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+__attribute__((format(printf, 1, 2)))
+static int bad(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "wsinetd: %s (see wsinetd --help)\n", line);
+	return -1;
+}
+
+static const struct optdef *find_opt(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (strlen(opts[i].name) == len && memcmp(opts[i].name, name, len) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: wsinetd [OPTION]... [--] PROGRAM [ARG]...\n"
+		   "Serve one WebSocket connection on stdin/stdout (inetd, systemd Accept=yes),\n"
+		   "on fd 3 (LISTEN_FDS), or listen with --port; relay messages to PROGRAM.\n\n"
+		   "Options (--opt=VALUE or --opt VALUE):\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		char left[64];
+		if (opts[i].arg)
+			snprintf(left, sizeof(left), "--%s=%s", opts[i].name, opts[i].arg);
+		else
+			snprintf(left, sizeof(left), "--%s", opts[i].name);
+		fprintf(f, "  %-30s %s", left, opts[i].help);
+		if (opts[i].def)
+			fprintf(f, " [default: %s]", opts[i].def);
+		fputc('\n', f);
+	}
+	fprintf(f, "\nExit status: 0 clean close, 1 program failed or peer broke the protocol,\n"
+		   "2 usage error, 3 handshake refused, 4 timeout, 5 system error.\n");
+}
+
+/* Strict unsigned parse with an optional K/M/G (1024-based) suffix when `sized`. */
+static int parse_u64(const char *name, const char *v, uint64_t max, int sized, uint64_t *out)
+{
+	if (v[0] < '0' || v[0] > '9')
+		return bad("--%s: '%s' is not a non-negative number", name, v);
+	errno = 0;
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (errno != 0)
+		return bad("--%s: '%s' is out of range (at most %llu)", name, v,
+			   (unsigned long long)max);
+	uint64_t mult = 1;
+	if (sized && *end != '\0' && end[1] == '\0') {
+		switch (*end) {
+		case 'k': case 'K': mult = 1024u; end++; break;
+		case 'm': case 'M': mult = 1024u * 1024u; end++; break;
+		case 'g': case 'G': mult = 1024u * 1024u * 1024u; end++; break;
+		default: break;
+		}
+	}
+	if (*end != '\0')
+		return bad("--%s: '%s' is not a number%s", name, v, sized ? " (suffixes: K, M, G)" : "");
+	if (n > max / mult)
+		return bad("--%s: '%s' is too large (at most %llu)", name, v, (unsigned long long)max);
+	*out = n * mult;
+	return 0;
+}
+
+static int parse_bool(const char *name, const char *v, bool *out)
+{
+	if (v == NULL || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0 || strcmp(v, "no") == 0) {
+		*out = false;
+		return 0;
+	}
+	return bad("--%s: '%s' is not true or false", name, v);
+}
+
+/* Split a comma list into `arr` (strdup'd items, empty items skipped). */
+static int split_list(const char *name, const char *v, const char **arr, size_t max, size_t *n,
+		      int (*check)(const char *name, const char *item))
+{
+	*n = 0;
+	const char *p = v;
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len > 0) {
+			if (*n >= max)
+				return bad("--%s: more than %zu items", name, max);
+			char *item = strndup(p, len);
+			if (item == NULL)
+				return bad("out of memory");
+			if (check && check(name, item) != 0)
+				return -1;
+			arr[(*n)++] = item;
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
+static int check_token(const char *name, const char *s)
+{
+	/* RFC 7230 tchar: a subprotocol must be a token (RFC 6455 4.1). */
+	for (const char *p = s; *p; p++)
+		if (!strchr("!#$%&'*+-.^_`|~", *p) && !(*p >= '0' && *p <= '9') &&
+		    !(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z'))
+			return bad("--%s: '%s' is not a valid token", name, s);
+	return 0;
+}
+
+static int check_envname(const char *name, const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_'))
+			return bad("--%s: '%s' is not a variable name", name, s);
+	return 0;
+}
+
+static int add_header(const char *name, const char *v, const char **arr, size_t *n)
+{
+	const char *colon = strchr(v, ':');
+	if (colon == NULL || colon == v)
+		return bad("--%s: '%s' is not 'Name: value'", name, v);
+	for (const char *p = v; p < colon; p++)
+		if (check_token(name, (char[]){ *p, 0 }) != 0)
+			return -1;
+	for (const char *p = colon; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			return bad("--%s: control character in header value", name);
+	if (*n >= WS_EXTRA_HEADERS_MAX)
+		return bad("--%s: more than %u headers", name, WS_EXTRA_HEADERS_MAX);
+	arr[(*n)++] = v;
+	return 0;
+}
+
+static int parse_cidr(const char *name, const char *v, struct cidr *c)
+{
+	char tmp[INET6_ADDRSTRLEN + 8];
+	if (strlen(v) >= sizeof(tmp))
+		return bad("--%s: '%s' is not an address or CIDR", name, v);
+	strcpy(tmp, v);
+	char *slash = strchr(tmp, '/');
+	if (slash)
+		*slash = '\0';
+	memset(c, 0, sizeof(*c));
+	if (inet_pton(AF_INET, tmp, c->addr) == 1) {
+		c->family = AF_INET;
+		c->prefix = 32;
+	} else if (inet_pton(AF_INET6, tmp, c->addr) == 1) {
+		c->family = AF_INET6;
+		c->prefix = 128;
+	} else {
+		return bad("--%s: '%s' is not an address or CIDR", name, v);
+	}
+	if (slash) {
+		uint64_t p;
+		if (parse_u64(name, slash + 1, c->prefix, 0, &p) != 0)
+			return -1;
+		c->prefix = (unsigned)p;
+	}
+	return 0;
+}
+
+bool config_trusts(const struct config *c, int family, const uint8_t *addr)
+{
+	for (size_t i = 0; i < c->ntrust_proxy; i++) {
+		const struct cidr *r = &c->trust_proxy[i];
+		if (r->family != family)
+			continue;
+		unsigned bits = r->prefix, k = 0;
+		for (; bits >= 8; bits -= 8, k++)
+			if (r->addr[k] != addr[k])
+				goto next;
+		if (bits && ((r->addr[k] ^ addr[k]) & (uint8_t)(0xffu << (8 - bits))))
+			goto next;
+		return true;
+next:;
+	}
+	return false;
+}
+
+/* What was set from the command line, so the config file does not override it. */
+struct seen {
+	bool on_cli[NOPTS];
+	bool list_cleared[NOPTS];
+};
+
+static int apply(struct config *c, const struct optdef *o, const char *v, int from_cli,
+		 struct seen *s)
+{
+	size_t idx = (size_t)(o - opts);
+	if (!from_cli && s->on_cli[idx])
+		return 0;
+	if (from_cli) {
+		s->on_cli[idx] = true;
+		/* A repeatable option given on the command line replaces the file's list. */
+		if (!s->list_cleared[idx]) {
+			s->list_cleared[idx] = true;
+			switch (o->id) {
+			case O_ADDRESS: c->naddresses = 0; break;
+			case O_HEADER: c->nheaders = 0; break;
+			case O_HEADER_WS: c->nheaders_ws = 0; break;
+			case O_HEADER_HTTP: c->nheaders_http = 0; break;
+			case O_TRUST_PROXY: c->ntrust_proxy = 0; break;
+			default: break;
+			}
+		}
+	}
+	uint64_t n;
+	bool b;
+	switch (o->id) {
+	case O_PORT:
+		if (parse_u64(o->name, v, 65535, 0, &n) != 0)
+			return -1;
+		if (n == 0)
+			return bad("--port: 0 is not a port");
+		c->port = v;
+		return 0;
+	case O_ADDRESS:
+		if (c->naddresses >= CFG_ADDRESSES_MAX)
+			return bad("--address: more than %u addresses", CFG_ADDRESSES_MAX);
+		if (*v == '\0')
+			return bad("--address: empty address");
+		c->addresses[c->naddresses++] = v;
+		return 0;
+	case O_MAXFORKS:
+		if (parse_u64(o->name, v, WS_MAXFORKS_MAX, 0, &n) != 0)
+			return -1;
+		c->maxforks = (unsigned)n;
+		return 0;
+	case O_BINARY:
+	case O_JSON:
+		if (parse_bool(o->name, v, &b) != 0)
+			return -1;
+		if (b)
+			c->mode = o->id == O_BINARY ? MODE_BINARY : MODE_JSON;
+		else if (c->mode == (o->id == O_BINARY ? MODE_BINARY : MODE_JSON))
+			c->mode = MODE_LINES;
+		return 0;
+	case O_PROTOCOL:
+		return split_list(o->name, v, c->protocols, WS_PROTOCOLS_MAX, &c->nprotocols, check_token);
+	case O_REQUIRE_PROTOCOL:
+		return parse_bool(o->name, v, &c->require_protocol);
+	case O_MAX_MESSAGE:
+		if (parse_u64(o->name, v, WS_MESSAGE_MAX, 1, &n) != 0)
+			return -1;
+		if (n == 0)
+			return bad("--max-message: must be at least 1");
+		c->max_message = n;
+		return 0;
+	case O_MAX_REQUEST:
+		if (parse_u64(o->name, v, WS_REQUEST_BYTES_MAX, 1, &n) != 0)
+			return -1;
+		if (n < 64)
+			return bad("--max-request: must be at least 64 bytes");
+		c->max_request = (size_t)n;
+		return 0;
+	case O_MAX_HEADERS:
+		if (parse_u64(o->name, v, WS_HEADERS_MAX, 0, &n) != 0)
+			return -1;
+		if (n < 4)
+			return bad("--max-headers: must be at least 4");
+		c->max_headers = (size_t)n;
+		return 0;
+	case O_REQUEST_TIMEOUT:
+		if (parse_u64(o->name, v, WS_REQUEST_TIMEOUT_MAX, 0, &n) != 0)
+			return -1;
+		if (n == 0)
+			return bad("--request-timeout: must be at least 1 second");
+		c->request_timeout = (unsigned)n;
+		return 0;
+	case O_PING_INTERVAL:
+		if (parse_u64(o->name, v, WS_PING_INTERVAL_MAX, 0, &n) != 0)
+			return -1;
+		c->ping_interval = (unsigned)n;
+		return 0;
+	case O_CLOSEMS:
+		if (parse_u64(o->name, v, WS_CLOSEMS_MAX, 0, &n) != 0)
+			return -1;
+		c->closems = (unsigned)n;
+		return 0;
+	case O_PASSENV:
+		return split_list(o->name, v, c->passenv, WS_PASSENV_MAX, &c->npassenv, check_envname);
+	case O_HEADER:
+		return add_header(o->name, v, c->headers, &c->nheaders);
+	case O_HEADER_WS:
+		return add_header(o->name, v, c->headers_ws, &c->nheaders_ws);
+	case O_HEADER_HTTP:
+		return add_header(o->name, v, c->headers_http, &c->nheaders_http);
+	case O_TRUST_PROXY:
+		if (c->ntrust_proxy >= CFG_TRUST_MAX)
+			return bad("--trust-proxy: more than %u ranges", CFG_TRUST_MAX);
+		return parse_cidr(o->name, v, &c->trust_proxy[c->ntrust_proxy++]);
+	case O_HANDOFF:
+		return parse_bool(o->name, v, &c->handoff);
+	case O_LOGLEVEL: {
+		int l = log_level_parse(v);
+		if (l < 0)
+			return bad("--loglevel: '%s' is not one of debug, trace, access, info, error, fatal", v);
+		c->loglevel = l;
+		return 0;
+	}
+	case O_CONFIG:
+	case O_HELP:
+	case O_VERSION:
+		return 0;
+	}
+	return 0;
+}
+
+/* One JSON value of the config file → option values (arrays for repeatable ones). */
+static int apply_json(struct config *c, const struct optdef *o, json_t *val, struct seen *s,
+		      const char *file)
+{
+	if (json_is_array(val)) {
+		if (o->id != O_ADDRESS && o->id != O_HEADER && o->id != O_HEADER_WS &&
+		    o->id != O_HEADER_HTTP && o->id != O_TRUST_PROXY && o->id != O_PROTOCOL &&
+		    o->id != O_PASSENV)
+			return bad("%s: \"%s\" takes one value, not a list", file, o->name);
+		size_t i;
+		json_t *item;
+		if (o->id == O_PROTOCOL || o->id == O_PASSENV) {
+			/* Join to the comma form the command line uses. */
+			size_t total = 1;
+			json_array_foreach(val, i, item) {
+				if (!json_is_string(item))
+					return bad("%s: \"%s\" list items must be strings", file, o->name);
+				total += json_string_length(item) + 1;
+			}
+			char *joined = calloc(1, total);
+			if (joined == NULL)
+				return bad("out of memory");
+			json_array_foreach(val, i, item) {
+				if (i)
+					strcat(joined, ",");
+				strcat(joined, json_string_value(item));
+			}
+			return apply(c, o, joined, 0, s);
+		}
+		json_array_foreach(val, i, item) {
+			if (!json_is_string(item))
+				return bad("%s: \"%s\" list items must be strings", file, o->name);
+			if (apply(c, o, strdup(json_string_value(item)), 0, s) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	char num[32];
+	const char *v;
+	if (json_is_string(val))
+		v = strdup(json_string_value(val));
+	else if (json_is_integer(val) && json_integer_value(val) >= 0) {
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(val));
+		v = strdup(num);
+	} else if (json_is_boolean(val)) {
+		v = json_is_true(val) ? "true" : "false";
+	} else {
+		return bad("%s: \"%s\" has a value of the wrong type", file, o->name);
+	}
+	if (v == NULL)
+		return bad("out of memory");
+	if (o->kind == K_VALUE && json_is_boolean(val))
+		return bad("%s: \"%s\" needs a value, not true/false", file, o->name);
+	return apply(c, o, v, 0, s);
+}
+
+static int load_config_file(struct config *c, const char *file, struct seen *s, char ***prog)
+{
+	struct stat st;
+	if (stat(file, &st) != 0)
+		return bad("--config: cannot read %s: %s", file, strerror(errno));
+	if (st.st_size > (off_t)WS_CONFIG_BYTES_MAX)
+		return bad("--config: %s is larger than %u bytes", file, WS_CONFIG_BYTES_MAX);
+	json_error_t jerr;
+	json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		return bad("--config: %s:%d: %s", file, jerr.line, jerr.text);
+	if (!json_is_object(root))
+		return bad("--config: %s: the top level must be a JSON object", file);
+	const char *key;
+	json_t *val;
+	json_object_foreach(root, key, val) {
+		if (strcmp(key, "program") == 0) {
+			/* "program": ["/path/prog", "arg"...], used when argv names none. */
+			if (!json_is_array(val) || json_array_size(val) == 0)
+				return bad("--config: %s: \"program\" must be a non-empty array of strings", file);
+			char **pv = calloc(json_array_size(val) + 1, sizeof(char *));
+			if (pv == NULL)
+				return bad("out of memory");
+			size_t i;
+			json_t *item;
+			json_array_foreach(val, i, item) {
+				if (!json_is_string(item))
+					return bad("--config: %s: \"program\" must be strings", file);
+				pv[i] = strdup(json_string_value(item));
+			}
+			*prog = pv;
+			continue;
+		}
+		const struct optdef *o = find_opt(key, strlen(key));
+		if (o == NULL || o->id == O_CONFIG || o->id == O_HELP || o->id == O_VERSION)
+			return bad("--config: %s: unknown option \"%s\"", file, key);
+		if (apply_json(c, o, val, s, file) != 0)
+			return -1;
+	}
+	/* Strings were copied; the tree can go. */
+	json_decref(root);
+	return 0;
+}
+
+/* PROGRAM without a slash is looked up in PATH now, so a typo fails at start-up with
+ * exit 2 instead of at the first connection. */
+static int resolve_program(struct config *c)
+{
+	const char *p = c->argv[0];
+	if (*p == '\0')
+		return bad("empty program name");
+	if (strchr(p, '/')) {
+		if (access(p, X_OK) != 0)
+			return bad("program %s: %s", p, strerror(errno));
+		c->program = p;
+		return 0;
+	}
+	const char *path = getenv("PATH");
+	if (path == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	size_t plen = strlen(p);
+	while (*path) {
+		const char *e = strchr(path, ':');
+		size_t dl = e ? (size_t)(e - path) : strlen(path);
+		char *cand = malloc(dl + plen + 3);
+		if (cand == NULL)
+			return bad("out of memory");
+		if (dl == 0)
+			sprintf(cand, "./%s", p);
+		else
+			sprintf(cand, "%.*s/%s", (int)dl, path, p);
+		struct stat st;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
+			c->program = cand;
+			return 0;
+		}
+		free(cand);
+		if (!e)
+			break;
+		path = e + 1;
+	}
+	return bad("program %s: not found in PATH", p);
+}
+
+int config_parse(int argc, char **argv, struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->max_message = WS_MESSAGE_DEFAULT;
+	c->max_request = WS_REQUEST_BYTES_DEFAULT;
+	c->max_headers = WS_HEADERS_DEFAULT;
+	c->request_timeout = WS_REQUEST_TIMEOUT_DEFAULT;
+	c->ping_interval = WS_PING_INTERVAL_DEFAULT;
+	c->closems = WS_CLOSEMS_DEFAULT;
+	c->maxforks = WS_MAXFORKS_DEFAULT;
+	c->loglevel = LOGL_ACCESS;
+	c->passenv[0] = "PATH";
+	c->passenv[1] = "LANG";
+	c->npassenv = 2;
+
+	struct seen s;
+	memset(&s, 0, sizeof(s));
+	const char *config_file = NULL;
+	int i = 1;
+	/* Pass 1: the command line. Values are applied now; --config is loaded after, and
+	 * skips whatever the command line already set. */
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		const char *name = a + (a[1] == '-' ? 2 : 1);
+		const char *eq = strchr(name, '=');
+		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+		const struct optdef *o = find_opt(name, nlen);
+		if (o == NULL)
+			return bad("unknown option '%.*s'", (int)(nlen + (size_t)(name - a)), a);
+		const char *v = eq ? eq + 1 : NULL;
+		if (o->kind == K_VALUE && v == NULL) {
+			if (i + 1 >= argc)
+				return bad("--%s needs a value", o->name);
+			v = argv[++i];
+		}
+		if (o->id == O_HELP) {
+			usage(stdout);
+			return 1;
+		}
+		if (o->id == O_VERSION) {
+			printf("wsinetd %s\n", WSINETD_VERSION);
+			return 1;
+		}
+		if (o->id == O_CONFIG) {
+			config_file = v;
+			continue;
+		}
+		if (apply(c, o, v, 1, &s) != 0)
+			return -1;
+	}
+	char **file_prog = NULL;
+	if (config_file && load_config_file(c, config_file, &s, &file_prog) != 0)
+		return -1;
+	if (i < argc)
+		c->argv = &argv[i];
+	else if (file_prog)
+		c->argv = file_prog;
+	else
+		return bad("no PROGRAM given");
+	if (c->naddresses && !c->port)
+		return bad("--address needs --port");
+	if (c->require_protocol && c->nprotocols == 0)
+		return bad("--require-protocol needs --protocol");
+	if (c->handoff && c->mode != MODE_LINES)
+		return bad("--handoff cannot be combined with --binary or --json");
+	return resolve_program(c);
+}

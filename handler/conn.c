@@ -1,0 +1,231 @@
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+
+static ssize_t fd_read(struct transport *t, void *p, size_t n)
+{
+	return read(t->rfd, p, n);
+}
+
+static ssize_t fd_write(struct transport *t, const void *p, size_t n)
+{
+	/* send() with MSG_NOSIGNAL where we can: a vanished peer is an EPIPE, not a signal
+	 * (SIGPIPE is ignored too, belt and braces). */
+	if (t->wfd_is_socket)
+		return send(t->wfd, p, n, MSG_NOSIGNAL);
+	return write(t->wfd, p, n);
+}
+
+static void fd_shutdown_write(struct transport *t)
+{
+	if (t->wfd_is_socket)
+		shutdown(t->wfd, SHUT_WR);
+	else if (t->wfd != t->rfd) {
+		/* A pipe: closing our end is the half-close. Keep the number taken by
+		 * /dev/null so nothing else lands on fd 1 by accident. */
+		int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (devnull >= 0) {
+			dup3(devnull, t->wfd, O_CLOEXEC);
+			close(devnull);
+		}
+	}
+}
+
+static const struct transport_ops fd_ops = { fd_read, fd_write, fd_shutdown_write };
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+void transport_fd_init(struct transport *t, int rfd, int wfd)
+{
+	t->ops = &fd_ops;
+	t->rfd = rfd;
+	t->wfd = wfd;
+	int type;
+	socklen_t len = sizeof(type);
+	t->wfd_is_socket = getsockopt(wfd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+	set_nonblock(rfd);
+	if (wfd != rfd)
+		set_nonblock(wfd);
+}
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sa_to_strings(const struct sockaddr_storage *ss, char *addr, size_t alen, char *port,
+			  size_t plen, int *family, uint8_t *raw)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &s4->sin_addr, addr, (socklen_t)alen);
+		snprintf(port, plen, "%u", ntohs(s4->sin_port));
+		if (family) {
+			*family = AF_INET;
+			memcpy(raw, &s4->sin_addr, 4);
+		}
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		/* A v4-mapped peer on a dual-stack socket is reported as plain IPv4. */
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], addr, (socklen_t)alen);
+			if (family) {
+				*family = AF_INET;
+				memcpy(raw, &s6->sin6_addr.s6_addr[12], 4);
+			}
+		} else {
+			inet_ntop(AF_INET6, &s6->sin6_addr, addr, (socklen_t)alen);
+			if (family) {
+				*family = AF_INET6;
+				memcpy(raw, &s6->sin6_addr, 16);
+			}
+		}
+		snprintf(port, plen, "%u", ntohs(s6->sin6_port));
+	}
+}
+
+static void copy_env(char *dst, size_t cap, const char *a, const char *b)
+{
+	const char *v = getenv(a);
+	if ((v == NULL || *v == '\0') && b)
+		v = getenv(b);
+	if (v && strlen(v) < cap && strspn(v, "0123456789abcdefABCDEF.:") == strlen(v))
+		strcpy(dst, v);
+}
+
+void conn_peer(int fd, struct peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+		sa_to_strings(&ss, p->addr, sizeof(p->addr), p->port, sizeof(p->port), &p->family,
+			      p->raw);
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+			sa_to_strings(&ss, p->local_addr, sizeof(p->local_addr), p->local_port,
+				      sizeof(p->local_port), NULL, NULL);
+		return;
+	}
+	/* Not an IP socket (pipes behind a TLS terminator, a UNIX socket, a test): trust
+	 * what the spawner put in our environment. */
+	copy_env(p->addr, sizeof(p->addr), "REMOTE_ADDR", "TCPREMOTEIP");
+	copy_env(p->port, sizeof(p->port), "REMOTE_PORT", "TCPREMOTEPORT");
+	copy_env(p->local_addr, sizeof(p->local_addr), "TCPLOCALIP", NULL);
+	copy_env(p->local_port, sizeof(p->local_port), "TCPLOCALPORT", NULL);
+	if (inet_pton(AF_INET, p->addr, p->raw) == 1)
+		p->family = AF_INET;
+	else if (inet_pton(AF_INET6, p->addr, p->raw) == 1)
+		p->family = AF_INET6;
+}
+
+static int wait_fd(int fd, short ev, int64_t deadline_ms)
+{
+	for (;;) {
+		int64_t left = deadline_ms - now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		struct pollfd pfd = { .fd = fd, .events = ev };
+		int r = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Only bytes that could end the head ("\n\r\n" or "\n\n") make a new parse worth
+ * trying, which keeps a request trickling in one byte at a time linear; a new line
+ * also triggers one, so a malformed request line or too many headers are refused as
+ * they arrive rather than at the byte limit. */
+static bool worth_parsing(const uint8_t *d, size_t old_len, size_t new_len)
+{
+	for (size_t i = old_len; i < new_len; i++)
+		if (d[i] == '\n')
+			return true;
+	return false;
+}
+
+enum read_req_result conn_read_request(struct transport *t, struct buf *in, size_t max_bytes,
+				       size_t max_headers, int64_t deadline_ms,
+				       struct http_req *req, size_t *head_len)
+{
+	for (;;) {
+		size_t have = buf_used(in);
+		/* Read up to a chunk; bytes past the head stay in `in` for the relay. */
+		uint8_t *p = buf_reserve(in, 4096, NULL);
+		if (p == NULL)
+			return RR_ERROR;
+		ssize_t n = t->ops->read(t, p, 4096);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return RR_ERROR;
+			if (wait_fd(t->rfd, POLLIN, deadline_ms) != 0)
+				return errno == ETIMEDOUT ? RR_TIMEOUT : RR_ERROR;
+			continue;
+		}
+		if (n == 0)
+			return RR_EOF;
+		buf_commit(in, (size_t)n);
+		if (!worth_parsing(buf_data(in), have, buf_used(in))) {
+			if (buf_used(in) >= max_bytes)
+				return RR_TOO_LARGE;
+			continue;
+		}
+		size_t scan = buf_used(in) < max_bytes ? buf_used(in) : max_bytes;
+		int r = http_req_parse(buf_data(in), scan, max_headers, req);
+		if (r > 0) {
+			*head_len = (size_t)r;
+			return RR_OK;
+		}
+		if (r == WS_E_LIMIT)
+			return RR_TOO_MANY;
+		if (r != WS_NEED_MORE)
+			return RR_MALFORMED;
+		if (buf_used(in) >= max_bytes)
+			return RR_TOO_LARGE;
+	}
+}
+
+int conn_write_all(struct transport *t, const void *p, size_t n, int64_t deadline_ms)
+{
+	const uint8_t *c = p;
+	while (n > 0) {
+		ssize_t w = t->ops->write(t, c, n);
+		if (w > 0) {
+			c += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (wait_fd(t->wfd, POLLOUT, deadline_ms) != 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* conn.h - the connection's I/O edge: a small transport interface (plain fds now; TLS
+ * later plugs in behind the same three calls), the peer's address, and reading the
+ * request head under a deadline and a byte cap. */
+#ifndef WSINETD_CONN_H
+#define WSINETD_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+
+#include "buf.h"
+#include "http_req.h"
+
+struct transport;
+
+struct transport_ops {
+	/* Like read(2)/write(2) on non-blocking fds: -1 with errno EAGAIN when not ready. */
+	ssize_t (*read)(struct transport *t, void *p, size_t n);
+	ssize_t (*write)(struct transport *t, const void *p, size_t n);
+	/* No more bytes will be written (TCP FIN after what is queued). */
+	void (*shutdown_write)(struct transport *t);
+};
+
+struct transport {
+	const struct transport_ops *ops;
+	int rfd;          /* poll for POLLIN */
+	int wfd;          /* poll for POLLOUT */
+	bool wfd_is_socket;
+};
+
+/* Plain fds (rfd == wfd for a socket; 0 and 1 in inetd style). Sets O_NONBLOCK. */
+void transport_fd_init(struct transport *t, int rfd, int wfd);
+
+struct peer {
+	char addr[INET6_ADDRSTRLEN];   /* "" when unknown */
+	char port[8];
+	char local_addr[INET6_ADDRSTRLEN];
+	char local_port[8];
+	int family;                    /* AF_INET/AF_INET6 of addr, 0 unknown */
+	uint8_t raw[16];               /* addr bytes for --trust-proxy */
+};
+
+/* From the socket (getpeername/getsockname); for pipes, from the spawner's environment:
+ * REMOTE_ADDR/REMOTE_PORT (systemd), TCPREMOTEIP/TCPREMOTEPORT/TCPLOCALIP/TCPLOCALPORT
+ * (UCSPI). */
+void conn_peer(int fd, struct peer *p);
+
+/* Monotonic milliseconds. */
+int64_t now_ms(void);
+
+enum read_req_result {
+	RR_OK = 0,
+	RR_TIMEOUT = 1,     /* 408 */
+	RR_TOO_LARGE = 2,   /* 431: bytes */
+	RR_TOO_MANY = 3,    /* 431: header lines */
+	RR_MALFORMED = 4,   /* 400 */
+	RR_EOF = 5,         /* the peer went away before a full head */
+	RR_ERROR = 6,       /* read error, errno kept */
+};
+
+/* Read until `req` parses completely, the head passes max_bytes, or the deadline.
+ * `in` receives the bytes; on RR_OK *head_len is the head's length and anything after
+ * it in `in` is the start of the WebSocket stream (kept for the relay). */
+enum read_req_result conn_read_request(struct transport *t, struct buf *in, size_t max_bytes,
+				       size_t max_headers, int64_t deadline_ms,
+				       struct http_req *req, size_t *head_len);
+
+/* Write all of p[0..n) before the deadline; 0, or -1 (errno ETIMEDOUT on timeout). */
+int conn_write_all(struct transport *t, const void *p, size_t n, int64_t deadline_ms);
+
+#endif

@@ -1,0 +1,62 @@
+/* limits.h - every input wsinetd accepts has a named limit here.
+ *
+ * Defaults are what a fresh `wsinetd` uses; the *_MAX values are the hard caps an
+ * option may raise a limit to (so a typo cannot ask for terabytes). Each limit has a
+ * defined outcome when hit: an HTTP status before the upgrade, a close code after it. */
+#ifndef WSINETD_LIMITS_H
+#define WSINETD_LIMITS_H
+
+/* Request head (request line + headers + blank line). Past it: 431. --max-request */
+#define WS_REQUEST_BYTES_DEFAULT   (16u * 1024u)
+#define WS_REQUEST_BYTES_MAX       (1024u * 1024u)
+/* Header lines in the request head. Past it: 431. --max-headers */
+#define WS_HEADERS_DEFAULT         100u
+#define WS_HEADERS_MAX             1000u
+/* Seconds to receive the whole request head. Past it: 408. --request-timeout */
+#define WS_REQUEST_TIMEOUT_DEFAULT 10u
+#define WS_REQUEST_TIMEOUT_MAX     3600u
+
+/* One WebSocket message (after reassembly; after inflating once deflate lands). Past it:
+ * close 1009. Also the longest line the program may print in lines/JSON mode (past it:
+ * close 1011 "output line too long"). --max-message */
+#define WS_MESSAGE_DEFAULT         (1024u * 1024u)
+#define WS_MESSAGE_MAX             (1024u * 1024u * 1024u)
+/* Control frame payload (RFC 6455 5.5). Past it: close 1002. */
+#define WS_CONTROL_MAX             125u
+/* Close reason we send: 125 - 2 bytes of code. */
+#define WS_CLOSE_REASON_MAX        123u
+
+/* Keepalive ping interval in seconds (0 = off); the peer silent for two intervals is
+ * dropped. --ping-interval */
+#define WS_PING_INTERVAL_DEFAULT   30u
+#define WS_PING_INTERVAL_MAX       86400u
+/* Extra grace (ms) before the termination signals; websocketd's --closems. Signals go
+ * out at closems+100, closems+250 and closems+500 ms after the program's stdin is
+ * closed (websocketd's ladder). */
+#define WS_CLOSEMS_DEFAULT         0u
+#define WS_CLOSEMS_MAX             600000u
+/* Milliseconds we wait for the peer's Close reply after sending ours. */
+#define WS_CLOSE_WAIT_MS           2000u
+
+/* Relay buffers: one socket read, the queue towards the program, the queue towards the
+ * socket. A side whose queue is above its high-water mark is not read from. */
+#define WS_IO_CHUNK                (64u * 1024u)
+#define WS_QUEUE_HIGH              (256u * 1024u)
+
+/* Child environment: number of entries and total bytes. Past it: 431 (the request
+ * headers made it too large) before the upgrade. */
+#define WS_ENV_ENTRIES_MAX         256u
+#define WS_ENV_BYTES_MAX           (64u * 1024u)
+
+/* Listener: concurrent handlers (0 = unlimited). Past it: 429. --maxforks */
+#define WS_MAXFORKS_DEFAULT        0u
+#define WS_MAXFORKS_MAX            100000u
+
+/* Subprotocols in --protocol, extra response headers, --passenv names. */
+#define WS_PROTOCOLS_MAX           32u
+#define WS_EXTRA_HEADERS_MAX       32u
+#define WS_PASSENV_MAX             64u
+/* --config file size. */
+#define WS_CONFIG_BYTES_MAX        (256u * 1024u)
+
+#endif

@@ -1,0 +1,19 @@
+/* listener.h - wsinetd as its own listener: --port/--address (development, or a fast
+ * path on a busy host) or a listening socket on fd 3 from systemd (Accept=no). Accepts
+ * and forks one handler per connection, which runs the very same handle_connection()
+ * as the inetd and fd styles. --maxforks bounds the handlers (429 past it). */
+#ifndef WSINETD_LISTENER_H
+#define WSINETD_LISTENER_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+/* Serve until SIGTERM/SIGINT/SIGHUP. fds: inherited listening sockets, or NULL to bind
+ * cfg->port on cfg->addresses. Returns the process exit status. */
+int listener_run(const struct config *cfg, const int *fds, size_t nfds);
+
+/* One connection, on rfd/wfd; returns the handler's exit status (main.c). */
+int handle_connection(const struct config *cfg, int rfd, int wfd);
+
+#endif

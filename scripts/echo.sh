@@ -1,0 +1,3 @@
+#!/bin/sh
+# Echo every message back (with --json: a type-preserving echo).
+exec cat

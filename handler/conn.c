@@ -167,17 +167,31 @@ static bool worth_parsing(const uint8_t *d, size_t old_len, size_t new_len)
 	return false;
 }
 
+/* Exact mode: look at what is there without taking it (a socket), or take one byte (a
+ * pipe). Returns like read(2); *peeked tells whether the bytes are still in the fd. */
+static ssize_t read_exact_step(struct transport *t, uint8_t *p, size_t n, bool *peeked)
+{
+	if (t->wfd_is_socket && t->rfd == t->wfd) {
+		*peeked = true;
+		return recv(t->rfd, p, n, MSG_PEEK);
+	}
+	*peeked = false;
+	return t->ops->read(t, p, 1);
+}
+
 enum read_req_result conn_read_request(struct transport *t, struct buf *in, size_t max_bytes,
-				       size_t max_headers, int64_t deadline_ms,
+				       size_t max_headers, int64_t deadline_ms, bool exact,
 				       struct http_req *req, size_t *head_len)
 {
 	for (;;) {
 		size_t have = buf_used(in);
 		/* Read up to a chunk; bytes past the head stay in `in` for the relay. */
-		uint8_t *p = buf_reserve(in, 4096, NULL);
+		size_t want = exact ? max_bytes - have : 4096;
+		uint8_t *p = buf_reserve(in, want, NULL);
 		if (p == NULL)
 			return RR_ERROR;
-		ssize_t n = t->ops->read(t, p, 4096);
+		bool peeked = false;
+		ssize_t n = exact ? read_exact_step(t, p, want, &peeked) : t->ops->read(t, p, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -190,13 +204,25 @@ enum read_req_result conn_read_request(struct transport *t, struct buf *in, size
 		if (n == 0)
 			return RR_EOF;
 		buf_commit(in, (size_t)n);
-		if (!worth_parsing(buf_data(in), have, buf_used(in))) {
-			if (buf_used(in) >= max_bytes)
-				return RR_TOO_LARGE;
-			continue;
+		int r = WS_NEED_MORE;
+		if (worth_parsing(buf_data(in), have, buf_used(in))) {
+			size_t scan = buf_used(in) < max_bytes ? buf_used(in) : max_bytes;
+			r = http_req_parse(buf_data(in), scan, max_headers, req);
 		}
-		size_t scan = buf_used(in) < max_bytes ? buf_used(in) : max_bytes;
-		int r = http_req_parse(buf_data(in), scan, max_headers, req);
+		if (peeked) {
+			/* Take for real what belongs to the head: all of the peek while the head
+			 * is incomplete (so poll waits for new bytes), up to its end otherwise. */
+			size_t take = r > 0 ? (size_t)r - have : (size_t)n;
+			if (r > 0)
+				buf_truncate(in, (size_t)r);
+			uint8_t sink[4096];
+			while (take > 0) {
+				ssize_t k = recv(t->rfd, sink, take < sizeof(sink) ? take : sizeof(sink), 0);
+				if (k <= 0)
+					return RR_ERROR;
+				take -= (size_t)k;
+			}
+		}
 		if (r > 0) {
 			*head_len = (size_t)r;
 			return RR_OK;

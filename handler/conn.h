@@ -62,9 +62,12 @@ enum read_req_result {
 
 /* Read until `req` parses completely, the head passes max_bytes, or the deadline.
  * `in` receives the bytes; on RR_OK *head_len is the head's length and anything after
- * it in `in` is the start of the WebSocket stream (kept for the relay). */
+ * it in `in` is the start of the WebSocket stream (kept for the relay).
+ * With `exact`, nothing past the head is consumed from the fd (MSG_PEEK on a socket,
+ * one byte at a time otherwise), so early frames stay in the kernel for a program that
+ * takes over the connection (--handoff). */
 enum read_req_result conn_read_request(struct transport *t, struct buf *in, size_t max_bytes,
-				       size_t max_headers, int64_t deadline_ms,
+				       size_t max_headers, int64_t deadline_ms, bool exact,
 				       struct http_req *req, size_t *head_len);
 
 /* Write all of p[0..n) before the deadline; 0, or -1 (errno ETIMEDOUT on timeout). */

@@ -196,7 +196,7 @@ int handle_connection(const struct config *c, int rfd, int wfd)
 	size_t head_len = 0;
 	enum read_req_result rr = conn_read_request(&t, &in, cfg->max_request, cfg->max_headers,
 						    start + (int64_t)cfg->request_timeout * 1000,
-						    req, &head_len);
+						    cfg->handoff, req, &head_len);
 	switch (rr) {
 	case RR_OK:
 		break;
@@ -308,11 +308,9 @@ int handle_connection(const struct config *c, int rfd, int wfd)
 	}
 
 	if (cfg->handoff) {
-		if (buf_used(&in) > head_len) {
-			respond_error(&t, 400, "data sent before the handshake completed cannot be "
-				      "handed off", peer_s);
-			return EXIT_REFUSED;
-		}
+		/* The request was read exactly (conn_read_request): frames the client sent
+		 * early are still in the fd for the program. Over a pipe pair every byte read
+		 * was head, so the same holds. */
 		if (conn_write_all(&t, resp, (size_t)rlen, now_ms() + 10000) != 0)
 			return EXIT_FAILED;
 		log_msg(LOGL_ACCESS, "access peer=%s path=%s protocol=%s handoff=%s", peer_s, path,

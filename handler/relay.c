@@ -42,6 +42,8 @@ struct relay {
 	size_t pending;          /* tail of to_prog that is an incomplete message */
 	size_t line_scan;        /* from_prog bytes already known to hold no '\n' */
 	unsigned long out_line;  /* program output line number (JSON mode diagnostics) */
+	size_t line_max;         /* longest program line: --max-message, or in JSON mode
+	                            the longest encoding of such a message */
 
 	bool in_discard;         /* stop decoding peer input (after Close or a failure) */
 	bool sock_rd_done;       /* EOF or error reading the socket */
@@ -259,6 +261,7 @@ static void emit_line(struct relay *r, const uint8_t *p, size_t n)
 		int err = jsonmode_decode((const char *)p, n, &r->jpayload, &jm);
 		if (err != 0) {
 			log_error("program output line %lu skipped: %s", r->out_line,
+				  err == WS_E_LIMIT ? "message larger than --max-message" :
 				  jm.why ? jm.why : ws_strerror(err));
 			return;
 		}
@@ -305,9 +308,9 @@ static void frame_output(struct relay *r, bool eof, int64_t now)
 		emit_line(r, buf_data(&r->from_prog), buf_used(&r->from_prog));
 		buf_truncate(&r->from_prog, 0);
 		r->line_scan = 0;
-	} else if (buf_used(&r->from_prog) > r->cfg->max_message) {
-		log_error("program output line %lu is longer than --max-message (%llu bytes)",
-			  r->out_line + 1, (unsigned long long)r->cfg->max_message);
+	} else if (buf_used(&r->from_prog) > r->line_max) {
+		log_error("program output line %lu is longer than %zu bytes (--max-message)",
+			  r->out_line + 1, r->line_max);
 		set_end(r, END_OUTPUT_TOO_LONG);
 		queue_close(r, 1011, "program output line too long");
 		buf_truncate(&r->from_prog, 0);
@@ -388,6 +391,21 @@ static void read_socket(struct relay *r, int64_t now)
 	decode_input(r, now);
 }
 
+/* The peer hung up while its data waited behind a program that does not read: what is
+ * still queued cannot be delivered in full, so say how much and end. */
+static void peer_left_unread(struct relay *r, int64_t now)
+{
+	log_info("peer left while the program was not reading its input (%zu bytes queued)",
+		 buf_used(&r->to_prog));
+	r->sock_rd_done = true;
+	if (!r->close_recv) {
+		set_end(r, END_CLIENT_VANISHED);
+		if (!r->close_sent)
+			r->sock_wr_done = true;
+	}
+	peer_done(r, now);
+}
+
 static void write_socket(struct relay *r, int64_t now)
 {
 	ssize_t n = r->t->ops->write(r->t, buf_data(&r->to_sock), buf_used(&r->to_sock));
@@ -403,8 +421,10 @@ static void write_socket(struct relay *r, int64_t now)
 		peer_done(r, now);
 		return;
 	}
+	/* A write only reached our kernel buffer: it says nothing of the peer being alive,
+	 * so last_alive is not touched here. */
+	(void)now;
 	buf_consume(&r->to_sock, (size_t)n);
-	r->last_alive = now;
 }
 
 static void write_program(struct relay *r)
@@ -467,7 +487,10 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 	 * encoding (JSON escapes can take 6 bytes per byte). */
 	buf_init(&r->to_prog, WS_QUEUE_HIGH + 6 * maxmsg + 64);
 	buf_init(&r->jmsg, maxmsg);
-	buf_init(&r->from_prog, maxmsg + WS_IO_CHUNK + 1);
+	/* JSON: a message's line is at most 6 bytes per payload byte (\u00XX escapes) plus
+	 * the object around it; its decoded payload is bounded by jpayload. */
+	r->line_max = cfg->mode == MODE_JSON ? 6 * maxmsg + 64 : maxmsg;
+	buf_init(&r->from_prog, r->line_max + WS_IO_CHUNK + 1);
 	buf_init(&r->to_sock, WS_QUEUE_HIGH + 3 * WS_IO_CHUNK + maxmsg + 1024);
 	buf_init(&r->jpayload, maxmsg);
 	struct ws_msg_cfg mc = { .max_message = cfg->max_message, .allow_rsv1 = false };
@@ -553,12 +576,15 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 		i_sigfd = np++;
 		bool room = buf_used(&r->to_prog) - r->pending < WS_QUEUE_HIGH &&
 			    buf_used(&r->to_sock) < WS_QUEUE_HIGH;
-		if (!r->sock_rd_done && (r->in_discard || room)) {
-			pfd[np] = (struct pollfd){ .fd = t->rfd, .events = POLLIN };
+		bool reading = !r->sock_rd_done && (r->in_discard || room);
+		if (!r->sock_rd_done) {
+			/* Held back by our own queues, the socket is still watched for the peer
+			 * going away (POLLRDHUP/POLLHUP come without POLLIN). */
+			pfd[np] = (struct pollfd){ .fd = t->rfd,
+						   .events = (short)(reading ? POLLIN | POLLRDHUP : POLLRDHUP) };
 			i_rd = np++;
-		} else if (!room) {
-			/* Held back by our own queues: silence is not the peer's fault. */
-			r->last_alive = now;
+			if (!reading)
+				r->last_alive = now; /* silence is not the peer's fault then */
 		}
 		if (!r->sock_wr_done && buf_used(&r->to_sock) > 0) {
 			if (i_rd >= 0 && t->wfd == t->rfd) {
@@ -607,8 +633,13 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 		if (i_wr >= 0 && (pfd[i_wr].revents & (POLLOUT | POLLERR | POLLHUP)) &&
 		    !r->sock_wr_done && buf_used(&r->to_sock) > 0)
 			write_socket(r, now);
-		if (i_rd >= 0 && (pfd[i_rd].revents & (POLLIN | POLLERR | POLLHUP)) && !r->sock_rd_done)
-			read_socket(r, now);
+		if (i_rd >= 0 && !r->sock_rd_done) {
+			short rev = pfd[i_rd].revents;
+			if (reading && (rev & (POLLIN | POLLERR | POLLHUP | POLLRDHUP)))
+				read_socket(r, now);
+			else if (!reading && (rev & (POLLERR | POLLHUP | POLLRDHUP)))
+				peer_left_unread(r, now);
+		}
 		if (i_pout >= 0 && pfd[i_pout].revents && !r->prog_out_done)
 			read_program(r, now);
 	}

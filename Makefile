@@ -60,7 +60,7 @@ check: deps
 
 run: deps wsinetd
 	@echo "wsinetd: serving scripts/greeter.sh on ws://127.0.0.1:8080/ (Ctrl-C stops it)"
-	@echo "wsinetd: try it: python3 -m websockets ws://127.0.0.1:8080/   or   scripts/wsclient ws://127.0.0.1:8080/"
+	@echo "wsinetd: try it from another terminal: /usr/bin/python3 -m websockets ws://127.0.0.1:8080/"
 	./wsinetd --port=8080 --address=127.0.0.1 scripts/greeter.sh
 
 install: wsinetd

@@ -417,6 +417,20 @@ int main(int argc, char **argv)
 		detach_stderr_from(fd);
 		return handle_connection(&config, fd, fd); /* Accept=yes, fd style */
 	}
+	if (sd_is_socket(0, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
+		/* inetd "wait" mode (or systemd-socket-activate --inetd without -a): the
+		 * listening socket itself is stdin. Accept on it, as with Accept=no. */
+		int fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+		int devnull = open("/dev/null", O_RDWR);
+		if (fd < 0 || devnull < 0) {
+			log_error("listening socket on stdin: %s", strerror(errno));
+			return EXIT_SYSTEM;
+		}
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		close(devnull);
+		return listener_run(&config, &fd, 1);
+	}
 	detach_stderr_from(0);
 	return handle_connection(&config, 0, 1); /* inetd style */
 }

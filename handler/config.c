@@ -435,23 +435,29 @@ static int apply_json(struct config *c, const struct optdef *o, json_t *val, str
 					strcat(joined, ",");
 				strcat(joined, json_string_value(item));
 			}
-			return apply(c, o, joined, 0, s);
+			/* split_list copies the items. */
+			int r = apply(c, o, joined, 0, s);
+			free(joined);
+			return r;
 		}
 		json_array_foreach(val, i, item) {
 			if (!json_is_string(item))
 				return bad("%s: \"%s\" list items must be strings", file, o->name);
-			if (apply(c, o, strdup(json_string_value(item)), 0, s) != 0)
+			if (apply(c, o, json_string_value(item), 0, s) != 0)
 				return -1;
 		}
 		return 0;
 	}
-	char num[32];
 	const char *v;
 	if (json_is_string(val))
-		v = strdup(json_string_value(val));
+		v = json_string_value(val);
 	else if (json_is_integer(val) && json_integer_value(val) >= 0) {
-		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(val));
-		v = strdup(num);
+		/* Each key appears once (duplicates are rejected), so one static buffer per
+		 * option holds its number as a string for the process lifetime. */
+		static char numbers[NOPTS][24];
+		char *num = numbers[o - opts];
+		snprintf(num, sizeof(numbers[0]), "%lld", (long long)json_integer_value(val));
+		v = num;
 	} else if (json_is_boolean(val)) {
 		v = json_is_true(val) ? "true" : "false";
 	} else {
@@ -464,7 +470,7 @@ static int apply_json(struct config *c, const struct optdef *o, json_t *val, str
 	return apply(c, o, v, 0, s);
 }
 
-static int load_config_file(struct config *c, const char *file, struct seen *s, char ***prog)
+static int load_config_file(struct config *c, const char *file, struct seen *s)
 {
 	struct stat st;
 	if (stat(file, &st) != 0)
@@ -475,6 +481,7 @@ static int load_config_file(struct config *c, const char *file, struct seen *s, 
 	json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return bad("--config: %s:%d: %s", file, jerr.line, jerr.text);
+	c->tree = root; /* kept for the process lifetime: option strings point into it */
 	if (!json_is_object(root))
 		return bad("--config: %s: the top level must be a JSON object", file);
 	const char *key;
@@ -484,7 +491,8 @@ static int load_config_file(struct config *c, const char *file, struct seen *s, 
 			/* "program": ["/path/prog", "arg"...], used when argv names none. */
 			if (!json_is_array(val) || json_array_size(val) == 0)
 				return bad("--config: %s: \"program\" must be a non-empty array of strings", file);
-			char **pv = calloc(json_array_size(val) + 1, sizeof(char *));
+			/* The command line's PROGRAM, if any, replaces this later. */
+			char **pv = c->argv = calloc(json_array_size(val) + 1, sizeof(char *));
 			if (pv == NULL)
 				return bad("out of memory");
 			size_t i;
@@ -492,9 +500,8 @@ static int load_config_file(struct config *c, const char *file, struct seen *s, 
 			json_array_foreach(val, i, item) {
 				if (!json_is_string(item))
 					return bad("--config: %s: \"program\" must be strings", file);
-				pv[i] = strdup(json_string_value(item));
+				pv[i] = (char *)json_string_value(item);
 			}
-			*prog = pv;
 			continue;
 		}
 		const struct optdef *o = find_opt(key, strlen(key));
@@ -503,8 +510,6 @@ static int load_config_file(struct config *c, const char *file, struct seen *s, 
 		if (apply_json(c, o, val, s, file) != 0)
 			return -1;
 	}
-	/* Strings were copied; the tree can go. */
-	json_decref(root);
 	return 0;
 }
 
@@ -604,14 +609,15 @@ int config_parse(int argc, char **argv, struct config *c)
 		if (apply(c, o, v, 1, &s) != 0)
 			return -1;
 	}
-	char **file_prog = NULL;
-	if (config_file && load_config_file(c, config_file, &s, &file_prog) != 0)
+	if (config_file && load_config_file(c, config_file, &s) != 0) {
+		json_decref(c->tree);
+		free(c->argv);
 		return -1;
-	if (i < argc)
+	}
+	if (i < argc) {
+		free(c->argv); /* the file's "program", if any: the command line wins */
 		c->argv = &argv[i];
-	else if (file_prog)
-		c->argv = file_prog;
-	else
+	} else if (c->argv == NULL)
 		return bad("no PROGRAM given");
 	if (c->naddresses && !c->port)
 		return bad("--address needs --port");

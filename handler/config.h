@@ -48,6 +48,8 @@ struct config {
 	size_t ntrust_proxy;
 	bool handoff;
 	int loglevel;
+	void *tree;                            /* the --config JSON tree (json_t); option
+	                                          strings from the file point into it */
 	const char *program;                   /* resolved path to exec */
 	char **argv;                           /* program argv (argv[0] as given) */
 };

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 
 #include "cgienv.h"
 #include "child.h"
@@ -172,11 +173,53 @@ static int handoff(struct transport *t, char **envp)
 	return EXIT_SYSTEM;
 }
 
+/* Everything one connection allocates before the relay, freed in one place. */
+struct session {
+	int sigfd;
+	struct buf in;
+	struct http_req *req;
+	char *passenv[WS_PASSENV_MAX];
+	size_t npassenv;
+	char *target, *path, *query, *host;
+	char *arena;
+	char **envp;
+};
+
+static void session_free(struct session *s)
+{
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	buf_free(&s->in, 1);
+	free(s->req);
+	for (size_t i = 0; i < s->npassenv; i++)
+		free(s->passenv[i]);
+	free(s->target);
+	free(s->path);
+	free(s->query);
+	free(s->host);
+	if (s->arena) /* it held request data (cookies, tokens) */
+		explicit_bzero(s->arena, WS_ENV_BYTES_MAX);
+	free(s->arena);
+	free(s->envp);
+}
+
+static int serve(struct session *s, int rfd, int wfd);
+
 int handle_connection(const struct config *c, int rfd, int wfd)
 {
 	cfg = c;
+	struct session s;
+	memset(&s, 0, sizeof(s));
+	buf_init(&s.in, cfg->max_request + 2 * WS_IO_CHUNK);
+	int rc = serve(&s, rfd, wfd);
+	session_free(&s);
+	return rc;
+}
+
+static int serve(struct session *s, int rfd, int wfd)
+{
 	int64_t start = now_ms();
-	int sigfd = child_signals_setup();
+	int sigfd = s->sigfd = child_signals_setup();
 	if (sigfd < 0) {
 		log_error("signal setup: %s", strerror(errno));
 		return EXIT_SYSTEM;
@@ -188,13 +231,12 @@ int handle_connection(const struct config *c, int rfd, int wfd)
 	char peer_s[INET6_ADDRSTRLEN + 16];
 	fmt_peer(&peer, peer_s, sizeof(peer_s));
 
-	struct buf in;
-	buf_init(&in, cfg->max_request + 2 * WS_IO_CHUNK);
-	struct http_req *req = calloc(1, sizeof(*req));
+	struct buf *in = &s->in;
+	struct http_req *req = s->req = calloc(1, sizeof(*req));
 	if (req == NULL)
 		return EXIT_SYSTEM;
 	size_t head_len = 0;
-	enum read_req_result rr = conn_read_request(&t, &in, cfg->max_request, cfg->max_headers,
+	enum read_req_result rr = conn_read_request(&t, in, cfg->max_request, cfg->max_headers,
 						    start + (int64_t)cfg->request_timeout * 1000,
 						    cfg->handoff, req, &head_len);
 	switch (rr) {
@@ -234,14 +276,13 @@ int handle_connection(const struct config *c, int rfd, int wfd)
 	fmt_peer(&peer, peer_s, sizeof(peer_s));
 
 	/* The program's environment. */
-	char *passenv[WS_PASSENV_MAX];
-	size_t npassenv = collect_passenv(passenv);
+	s->npassenv = collect_passenv(s->passenv);
 	char uid[25];
 	unique_id(uid);
-	char *target = slice_dup(req->target, req->target_len);
-	char *path = slice_dup(hs.path, hs.path_len);
-	char *query = slice_dup(hs.query, hs.query_len);
-	char *host = slice_dup(hs.host, hs.host_len);
+	char *target = s->target = slice_dup(req->target, req->target_len);
+	char *path = s->path = slice_dup(hs.path, hs.path_len);
+	char *query = s->query = slice_dup(hs.query, hs.query_len);
+	char *host = s->host = slice_dup(hs.host, hs.host_len);
 	if (!target || !path || !query || !host)
 		return EXIT_SYSTEM;
 	/* SERVER_NAME is the Host without its port (bracketed IPv6 kept whole). */
@@ -273,13 +314,13 @@ int handle_connection(const struct config *c, int rfd, int wfd)
 		.unique_id = uid,
 		.https = false,
 		.pass_authorization = false,
-		.passenv = (const char *const *)passenv,
-		.npassenv = npassenv,
+		.passenv = (const char *const *)s->passenv,
+		.npassenv = s->npassenv,
 		.extra = extra,
 		.nextra = sizeof(extra) / sizeof(extra[0]),
 	};
-	char *arena = malloc(WS_ENV_BYTES_MAX);
-	char **envp = calloc(WS_ENV_ENTRIES_MAX + 1, sizeof(char *));
+	char *arena = s->arena = malloc(WS_ENV_BYTES_MAX);
+	char **envp = s->envp = calloc(WS_ENV_ENTRIES_MAX + 1, sizeof(char *));
 	if (!arena || !envp)
 		return EXIT_SYSTEM;
 	const char *why = NULL;
@@ -326,8 +367,6 @@ int handle_connection(const struct config *c, int rfd, int wfd)
 	}
 	/* The environment held request data (cookies, tokens): wipe it now. */
 	explicit_bzero(arena, WS_ENV_BYTES_MAX);
-	free(arena);
-	free(envp);
 
 	struct relay_result res;
 	if (conn_write_all(&t, resp, (size_t)rlen, now_ms() + 10000) != 0) {
@@ -335,8 +374,8 @@ int handle_connection(const struct config *c, int rfd, int wfd)
 		/* Nobody to talk to: end the program through the same relay path. */
 		t.ops->shutdown_write(&t);
 	}
-	buf_consume(&in, head_len);
-	relay_run(cfg, &t, &ch, sigfd, &in, &res);
+	buf_consume(in, head_len);
+	relay_run(cfg, &t, &ch, sigfd, in, &res);
 
 	char st[32];
 	child_status_text(&ch, st, sizeof(st));
@@ -393,6 +432,8 @@ int main(int argc, char **argv)
 	if (r != 0)
 		return r > 0 ? EXIT_CLEAN : EXIT_USAGE;
 	log_init(config.loglevel);
+	/* We use OpenSSL for SHA-1 only: skip reading openssl.cnf in every handler. */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 
 	if (config.port)
 		return listener_run(&config, NULL, 0);

@@ -112,7 +112,8 @@ static void queue_close(struct relay *r, unsigned code, const char *reason)
 		/* Never cut a UTF-8 sequence in half: back off to a boundary. */
 		while (rl > 0 && !utf8_valid((const uint8_t *)reason, rl))
 			rl--;
-		memcpy(p + 2, reason, rl);
+		if (rl > 0)
+			memcpy(p + 2, reason, rl);
 		n += rl;
 	}
 	queue_frame(r, WS_OP_CLOSE, p, n);

@@ -508,7 +508,10 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 
 	for (;;) {
 		now = now_ms();
-		child_reap(ch);
+		/* SIGCHLD (via sigfd) triggers reaping; only while the leader is gone and
+		 * its group lingers do we look on each pass. */
+		if (ch->exited && !ch->group_gone)
+			child_reap(ch);
 
 		/* The program's status is known: the Close for its end can go out. */
 		if (r->prog_ending && !r->close_sent && ch->exited && r->prog_out_done)

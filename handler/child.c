@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,14 @@ int child_signals_setup(void)
 
 void child_signals_reset(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
+	/* The raw system call: glibc's sigaction() refuses its internal signals (32, 33),
+	 * and an ignored disposition survives exec. An all-zero kernel sigaction is
+	 * SIG_DFL with no flags and an empty mask, whatever the struct's layout on this
+	 * architecture. SIGKILL/SIGSTOP fail harmlessly. */
+	uint64_t zero[8];
+	memset(zero, 0, sizeof(zero));
 	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &sa, NULL); /* fails harmlessly for SIGKILL/SIGSTOP/RT internals */
+		syscall(SYS_rt_sigaction, s, zero, NULL, (size_t)(NSIG / 8));
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

@@ -56,7 +56,7 @@ check: deps
 	$(MAKE) wsinetd build/asan/wsinetd unit-bins
 	WSINETD=$(CURDIR)/wsinetd WSINETD_ASAN=$(CURDIR)/build/asan/wsinetd \
 	  prove --timer -e '' $(UNIT:%=build/tests/%) $(UNIT:%=build/asan/tests/%) \
-	  $(sort $(wildcard tests/integration/t_*))
+	  $(sort $(wildcard tests/*/t_*))
 
 run: deps wsinetd
 	@echo "wsinetd: serving scripts/greeter.sh on ws://127.0.0.1:8080/ (Ctrl-C stops it)"

@@ -286,6 +286,17 @@ static void emit_line(struct relay *r, const uint8_t *p, size_t n)
 	}
 }
 
+static void line_too_long(struct relay *r, int64_t now)
+{
+	log_error("program output line %lu is longer than %zu bytes (--max-message)",
+		  r->out_line + 1, r->line_max);
+	set_end(r, END_OUTPUT_TOO_LONG);
+	queue_close(r, 1011, "program output line too long");
+	buf_truncate(&r->from_prog, 0);
+	r->line_scan = 0;
+	program_should_end(r, now);
+}
+
 static void frame_output(struct relay *r, bool eof, int64_t now)
 {
 	if (r->cfg->mode == MODE_BINARY) {
@@ -299,6 +310,11 @@ static void frame_output(struct relay *r, bool eof, int64_t now)
 	for (size_t i = r->line_scan; i < used; i++) {
 		if (d[i] != '\n')
 			continue;
+		if (i - start > r->line_max) {
+			/* A whole line arrived in one read: the limit holds all the same. */
+			line_too_long(r, now);
+			return;
+		}
 		emit_line(r, d + start, i - start);
 		start = i + 1;
 	}
@@ -310,13 +326,7 @@ static void frame_output(struct relay *r, bool eof, int64_t now)
 		buf_truncate(&r->from_prog, 0);
 		r->line_scan = 0;
 	} else if (buf_used(&r->from_prog) > r->line_max) {
-		log_error("program output line %lu is longer than %zu bytes (--max-message)",
-			  r->out_line + 1, r->line_max);
-		set_end(r, END_OUTPUT_TOO_LONG);
-		queue_close(r, 1011, "program output line too long");
-		buf_truncate(&r->from_prog, 0);
-		r->line_scan = 0;
-		program_should_end(r, now);
+		line_too_long(r, now);
 	}
 }
 

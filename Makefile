@@ -4,12 +4,21 @@
 #   make check    deps, build, ASan/UBSan build, unit + integration tests (TAP via prove)
 #   make run      deps, build, serve scripts/greeter.sh on http://127.0.0.1:8080/
 #   make install  PREFIX=/usr/local DESTDIR=
+#   make fuzz     run each libFuzzer target in tests/fuzz/ for FUZZ_SECONDS (default 60)
+#   make bench    deps + websocketd, build, compare wsinetd with websocketd (bench/run.py; TLS: bench/tls.py)
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
 PKGS := libsystemd openssl jansson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsystemd -lssl -lcrypto -ljansson -lz)
+# `make clean; make STATIC=1`: OpenSSL, jansson and zlib linked in (Debian ships no static
+# libsystemd; glibc stays shared). Under inetd / Accept=yes, where wsinetd is exec'd per
+# connection, resolving libcrypto's symbols is half of a connection's instructions
+# (bench/run.py callgrind). The price: OpenSSL security updates need a rebuild.
+ifeq ($(STATIC),1)
+PKG_LIBS := -lsystemd -Wl,-Bstatic -lssl -lcrypto -ljansson -lz -Wl,-Bdynamic -ldl -lpthread
+endif
 VERSION := 0.1.0
 
 # -Wconversion without -Wsign-conversion: the sign warnings fire on every size_t/ssize_t
@@ -21,20 +30,34 @@ HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 LDHARDEN := -pie -Wl,-z,relro,-z,now
 SAN := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-PURE := err buf b64 hdr http_req handshake utf8 frame msg cgienv jsonmode
+PURE := err buf b64 hdr http_req handshake utf8 frame msg cgienv jsonmode origin cookie jwt pmd deflate
+PURE += urlpath mime httpdate http_resp cgiresp devconsole
 IO := log config conn child relay listener main
+IO += route http_plain
+IO += auth
+IO += tls
 SRC_PURE := $(PURE:%=handler/%.c)
 HDRS := $(wildcard handler/*.h)
 UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
-all: wsinetd
+all: wsinetd build/bench/wsbench
 
-build/%.o: handler/%.c $(HDRS) | build
+# Each rule makes its own directory: `build/` may already exist for other reasons
+# (install-deps unpacks into build/superservers), so an order-only `| build` is not enough.
+build/%.o: handler/%.c $(HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(HARDEN) $(CFLAGS) -c -o $@ $<
-build/asan/%.o: handler/%.c $(HDRS) | build
+build/asan/%.o: handler/%.c $(HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(SAN) -c -o $@ $<
-build:
-	mkdir -p build/asan build/tests build/asan/tests
+
+# The dev console page, embedded in the binary as a C array (od + sed: coreutils only).
+build/devconsole_html.h: handler/devconsole.html
+	@mkdir -p $(@D)
+	{ echo '/* generated from handler/devconsole.html by the Makefile: do not edit */'; \
+	  echo 'static const unsigned char devconsole_html[] = {'; \
+	  od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; } > $@
+build/devconsole.o build/asan/devconsole.o build/fuzz/obj/devconsole.o: build/devconsole_html.h
 
 wsinetd: $(PURE:%=build/%.o) $(IO:%=build/%.o)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -42,11 +65,31 @@ build/asan/wsinetd: $(PURE:%=build/asan/%.o) $(IO:%=build/asan/%.o)
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
 build/tests/%: tests/unit/%.c tests/unit/tap.h $(PURE:%=build/%.o)
+	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -iquote handler $(CFLAGS) -o $@ $< $(PURE:%=build/%.o) $(PKG_LIBS)
 build/asan/tests/%: tests/unit/%.c tests/unit/tap.h $(PURE:%=build/asan/%.o)
+	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -iquote handler $(SAN) -o $@ $< $(PURE:%=build/asan/%.o) $(PKG_LIBS)
 
 unit-bins: $(UNIT:%=build/tests/%) $(UNIT:%=build/asan/tests/%)
+
+# Fuzzing (tests/fuzz/): clang libFuzzer targets linking the real handler/ modules.
+# `make fuzz FUZZ_SECONDS=120` runs each target that long (new inputs go to
+# build/fuzz/corpus/, crashes to build/fuzz/artifacts/); `make check` runs each briefly.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OBJ := $(PURE:%=build/fuzz/obj/%.o) build/fuzz/obj/log.o build/fuzz/obj/config.o
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+build/fuzz/obj/%.o: handler/%.c $(HDRS)
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(BASE_CFLAGS) -iquote handler $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+fuzz-bins: $(FUZZ_BINS)
+.SECONDARY: $(FUZZ_OBJ)
+fuzz: fuzz-bins
+	tests/fuzz/fuzz.sh $(FUZZ_SECONDS)
 
 deps:
 	@scripts/install-deps
@@ -58,16 +101,35 @@ check: deps
 	  prove --timer -e '' $(UNIT:%=build/tests/%) $(UNIT:%=build/asan/tests/%) \
 	  $(sort $(wildcard tests/*/t_*))
 
+# The load generator (libc + OpenSSL only). Built by `make` so warnings fail early; run
+# only by `make bench`, never by `make check`.
+build/bench/wsbench: bench/wsbench.c
+	@mkdir -p build/bench
+	$(CC) $(BASE_CFLAGS) $(HARDEN) $(CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $< -lcrypto
+
+bench: deps wsinetd build/bench/wsbench
+	bench/install-deps
+	/usr/bin/python3 bench/run.py
+	/usr/bin/python3 bench/tls.py
+
 run: deps wsinetd
-	@echo "wsinetd: serving scripts/greeter.sh on ws://127.0.0.1:8080/ (Ctrl-C stops it)"
-	@echo "wsinetd: try it from another terminal: /usr/bin/python3 -m websockets ws://127.0.0.1:8080/"
-	./wsinetd --port=8080 --address=127.0.0.1 scripts/greeter.sh
+	@echo "wsinetd: serving scripts/greeter.sh with the dev console"
+	@echo "wsinetd: open http://127.0.0.1:8080/ in a browser, Connect, type hi (Ctrl-C here stops it)"
+	./wsinetd --port=8080 --address=127.0.0.1 --devconsole scripts/greeter.sh
 
 install: wsinetd
 	install -D -m 0755 wsinetd $(DESTDIR)$(PREFIX)/bin/wsinetd
+	install -m 0755 scripts/wsinetd-enable scripts/wsinetd-disable $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/wsinetd/scripts $(DESTDIR)$(PREFIX)/share/wsinetd/units/accept-no
+	install -m 0755 $(wildcard scripts/*.sh scripts/*.py) $(DESTDIR)$(PREFIX)/share/wsinetd/scripts/
+	# The unit templates name the installed paths: /usr/local becomes $(PREFIX).
+	for f in $(patsubst units/%,%,$(wildcard units/*.* units/accept-no/*.*)); do \
+	  sed 's|/usr/local/|$(PREFIX)/|g' units/$$f > $(DESTDIR)$(PREFIX)/share/wsinetd/units/$$f && \
+	  chmod 0644 $(DESTDIR)$(PREFIX)/share/wsinetd/units/$$f || exit 1; done
+	install -D -m 0644 wsinetd.1 $(DESTDIR)$(PREFIX)/share/man/man1/wsinetd.1
 
 clean:
 	rm -rf build wsinetd
 
-.PHONY: all deps check run install clean unit-bins
+.PHONY: all deps check run install clean unit-bins bench fuzz fuzz-bins
 .DELETE_ON_ERROR:

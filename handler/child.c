@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,85 +48,65 @@ void child_signals_reset(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Close every fd from `first` on: close_range(2) where the kernel has it, else brute
- * force up to the limit. */
-static void close_from(unsigned first)
-{
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, first, ~0U, 0U) == 0)
-		return;
-#endif
-	long max = sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (int fd = (int)first; fd < max; fd++)
-		close(fd);
-}
-
 int child_spawn(struct child *c, const char *path, char *const argv[], char *const envp[])
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, st[2] = { -1, -1 };
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	memset(c, 0, sizeof(*c));
 	c->in_fd = c->out_fd = -1;
-	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(st, O_CLOEXEC) != 0)
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
 		goto fail;
-	pid_t pid = fork();
-	if (pid < 0)
-		goto fail;
-	if (pid == 0) {
-		/* Own process group: the ladder signals reach the program's children too, and
-		 * a terminal's Ctrl-C aimed at the listener does not. */
-		setpgid(0, 0);
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
-			_exit(127);
-		/* The exec-status pipe goes to fd 3 (CLOEXEC: the program never sees it);
-		 * everything above it is closed, the connection's socket included. */
-		if (st[1] != 3 && dup3(st[1], 3, O_CLOEXEC) < 0)
-			_exit(127);
-		close_from(4);
-		child_signals_reset();
-		execve(path, argv, envp);
-		int e = errno;
-		ssize_t w = write(3, &e, sizeof(e));
-		(void)w;
-		_exit(127);
+	/* posix_spawn, not fork: glibc runs the child in our address space (CLONE_VM |
+	 * CLONE_VFORK) until it execs, so no page table is copied and no page faulted in
+	 * twice; fork cost ~0.3 ms more per connection here. The child gets its own process
+	 * group (the ladder's signals reach the program's children, a terminal's Ctrl-C at
+	 * the listener does not), stdin/stdout on the pipes, every fd above 2 closed (the
+	 * connection's socket included), every signal at its default (the full set, 32 and
+	 * 33 too: glibc's sigaction refuses those, posix_spawn's own reset does not) and an
+	 * empty mask. An exec failure comes back as the return value. */
+	posix_spawnattr_t a;
+	posix_spawn_file_actions_t fa;
+	sigset_t all, none;
+	memset(&all, 0xff, sizeof(all));
+	sigemptyset(&none);
+	int e = posix_spawnattr_init(&a);
+	if (e != 0)
+		goto fail_e;
+	e = posix_spawn_file_actions_init(&fa);
+	if (e != 0) {
+		posix_spawnattr_destroy(&a);
+		goto fail_e;
 	}
-	setpgid(pid, pid); /* both sides, so there is no window where it is unset */
+	pid_t pid = -1;
+	if ((e = posix_spawnattr_setflags(&a, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+					       POSIX_SPAWN_SETSIGMASK)) == 0 &&
+	    (e = posix_spawnattr_setpgroup(&a, 0)) == 0 &&
+	    (e = posix_spawnattr_setsigdefault(&a, &all)) == 0 &&
+	    (e = posix_spawnattr_setsigmask(&a, &none)) == 0 &&
+	    (e = posix_spawn_file_actions_adddup2(&fa, in[0], 0)) == 0 &&
+	    (e = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) == 0 &&
+	    (e = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0)
+		e = posix_spawn(&pid, path, &fa, &a, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&a);
+	if (e != 0)
+		goto fail_e; /* glibc reaped the child whose exec failed */
 	close(in[0]);
 	close(out[1]);
-	close(st[1]);
-	in[0] = out[1] = st[1] = -1;
-	int e = 0;
-	ssize_t r;
-	do
-		r = read(st[0], &e, sizeof(e));
-	while (r < 0 && errno == EINTR);
-	close(st[0]);
 	c->pid = pid;
 	c->in_fd = in[1];
 	c->out_fd = out[0];
 	fcntl(c->in_fd, F_SETFL, O_NONBLOCK);
 	fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
-	if (r == (ssize_t)sizeof(e)) {
-		/* exec failed: reap it now. */
-		int status;
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		close(c->in_fd);
-		close(c->out_fd);
-		c->in_fd = c->out_fd = -1;
-		c->exited = c->group_gone = true;
-		errno = e;
-		return -1;
-	}
 	return 0;
+fail_e:
+	errno = e;
 fail:;
 	int save = errno;
 	for (int i = 0; i < 2; i++) {
 		if (in[i] >= 0) close(in[i]);
 		if (out[i] >= 0) close(out[i]);
-		if (st[i] >= 0) close(st[i]);
 	}
+	c->exited = c->group_gone = true; /* nothing runs: nothing to wait for */
 	errno = save;
 	return -1;
 }

@@ -30,8 +30,8 @@ int child_signals_setup(void);
  * mask. */
 void child_signals_reset(void);
 
-/* Fork and exec `path` with argv/envp. Returns 0, or -1 with errno (of the exec when it
- * failed in the child: its errno is passed back through a CLOEXEC pipe). */
+/* Start `path` with argv/envp (posix_spawn: vfork-style, no page tables copied).
+ * Returns 0, or -1 with errno (of the exec when that failed; the child is reaped). */
 int child_spawn(struct child *c, const char *path, char *const argv[], char *const envp[]);
 
 /* Reap every exited descendant (WNOHANG); record the leader's status. Updates

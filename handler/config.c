@@ -15,13 +15,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "deflate.h"
 #include "log.h"
+#include "origin.h"
+#include "pmd.h"
 
 enum opt_id {
 	O_PORT, O_ADDRESS, O_MAXFORKS, O_BINARY, O_JSON, O_PROTOCOL, O_REQUIRE_PROTOCOL,
 	O_MAX_MESSAGE, O_MAX_REQUEST, O_MAX_HEADERS, O_REQUEST_TIMEOUT, O_PING_INTERVAL,
 	O_CLOSEMS, O_PASSENV, O_HEADER, O_HEADER_WS, O_HEADER_HTTP, O_TRUST_PROXY, O_HANDOFF,
 	O_CONFIG, O_LOGLEVEL, O_HELP, O_VERSION,
+	O_ORIGIN, O_SAMEORIGIN, O_REQUIRE_ORIGIN, O_AUTH_QUERY, O_AUTH_COOKIE, O_AUTH_PASS_TOKEN,
+	O_JWT_KEY, O_JWT_ALG, O_JWT_LEEWAY, O_JWT_ISSUER, O_JWT_AUDIENCE, O_AUTH_COMMAND,
+	O_AUTH_TIMEOUT, O_AUTH_REJECT,
+	O_DEFLATE, O_DEFLATE_WINDOW_BITS, O_DEFLATE_NO_CONTEXT_TAKEOVER, O_DEFLATE_MIN_SIZE,
+	O_DEFLATE_LEVEL,
+	O_DEVCONSOLE, O_STATICDIR, O_CGIDIR, O_DIR, O_MAX_CGI_BODY,
+	O_SSL, O_SSLCERT, O_SSLKEY, O_SSLCA, O_SSL_VERIFY, O_SSL_TICKET_KEYS, O_SSL_TIMEOUT,
 };
 
 enum opt_kind { K_FLAG, K_VALUE };
@@ -52,6 +62,16 @@ static const struct optdef opts[] = {
 	  "refuse (400) a client that offers none of --protocol" },
 	{ "max-message", O_MAX_MESSAGE, K_VALUE, "BYTES", "1M",
 	  "largest message either way (K/M/G suffixes); past it close 1009" },
+	{ "deflate", O_DEFLATE, K_VALUE, "on|off", "on",
+	  "permessage-deflate compression (RFC 7692) when the client offers it" },
+	{ "deflate-window-bits", O_DEFLATE_WINDOW_BITS, K_VALUE, "9..15", "15",
+	  "largest LZ77 window (2^N bytes) we compress with and ask the client to keep to" },
+	{ "deflate-no-context-takeover", O_DEFLATE_NO_CONTEXT_TAKEOVER, K_FLAG, NULL, "off",
+	  "compress each message on its own, both ways (less memory, less compression)" },
+	{ "deflate-min-size", O_DEFLATE_MIN_SIZE, K_VALUE, "BYTES", "1K",
+	  "messages we send below this size go out uncompressed" },
+	{ "deflate-level", O_DEFLATE_LEVEL, K_VALUE, "0..9", "6",
+	  "zlib compression level for what we send" },
 	{ "max-request", O_MAX_REQUEST, K_VALUE, "BYTES", "16K",
 	  "largest HTTP request head; past it 431" },
 	{ "max-headers", O_MAX_HEADERS, K_VALUE, "N", "100",
@@ -72,8 +92,60 @@ static const struct optdef opts[] = {
 	  "extra header on plain HTTP answers only (repeatable)" },
 	{ "trust-proxy", O_TRUST_PROXY, K_VALUE, "CIDR", "none",
 	  "take REMOTE_ADDR from X-Forwarded-For when the peer is in CIDR (repeatable)" },
+	{ "origin", O_ORIGIN, K_VALUE, "LIST", "same-origin with Host",
+	  "allowed Origins: scheme://host[:port], host[:port], *.domain, null, * (repeatable)" },
+	{ "sameorigin", O_SAMEORIGIN, K_FLAG, NULL, "off",
+	  "with --origin: the Origin must also be same-origin with Host (websocketd)" },
+	{ "require-origin", O_REQUIRE_ORIGIN, K_FLAG, NULL, "off",
+	  "refuse (403) requests without an Origin header (non-browser clients)" },
+	{ "auth-query", O_AUTH_QUERY, K_VALUE, "NAME", "none",
+	  "also take the token from query parameter NAME" },
+	{ "auth-cookie", O_AUTH_COOKIE, K_VALUE, "NAME", "none",
+	  "also take the token from cookie NAME" },
+	{ "auth-pass-token", O_AUTH_PASS_TOKEN, K_FLAG, NULL, "off",
+	  "leave the token in the program's environment (Authorization, query, cookie)" },
+	{ "jwt-key", O_JWT_KEY, K_VALUE, "FILE", "none",
+	  "verify a JWT with this HMAC secret or PEM public key" },
+	{ "jwt-alg", O_JWT_ALG, K_VALUE, "LIST", "those the key fits",
+	  "allowed JWT algorithms (HS256/384/512 RS256/384/512 PS256 ES256/384 EdDSA)" },
+	{ "jwt-leeway", O_JWT_LEEWAY, K_VALUE, "SECONDS", "0",
+	  "clock skew allowed for exp and nbf" },
+	{ "jwt-issuer", O_JWT_ISSUER, K_VALUE, "ISS", "any",
+	  "required iss claim" },
+	{ "jwt-audience", O_JWT_AUDIENCE, K_VALUE, "AUD", "any",
+	  "the aud claim must name this (repeatable: any of them)" },
+	{ "auth-command", O_AUTH_COMMAND, K_VALUE, "PROG", "none",
+	  "run PROG with WS_AUTH_TOKEN: exit 0 accepts (stdout line: user or JSON claims), 3 forbids" },
+	{ "auth-timeout", O_AUTH_TIMEOUT, K_VALUE, "SECONDS", "5",
+	  "--auth-command time limit; past it the command is killed and the client refused" },
+	{ "auth-reject", O_AUTH_REJECT, K_VALUE, "status|close", "status",
+	  "refuse with 401/403, or upgrade and Close 4001/4003 (browsers can read the code)" },
 	{ "handoff", O_HANDOFF, K_FLAG, NULL, "off",
 	  "after the handshake exec PROGRAM with the connection as stdin/stdout" },
+	{ "dir", O_DIR, K_VALUE, "DIR", "none",
+	  "instead of PROGRAM: /name/extra runs the executable DIR/name (SCRIPT_NAME, PATH_INFO)" },
+	{ "devconsole", O_DEVCONSOLE, K_FLAG, NULL, "off",
+	  "a plain GET of an endpoint gets a browser console to try it (not with --staticdir/--cgidir)" },
+	{ "staticdir", O_STATICDIR, K_VALUE, "DIR", "none",
+	  "serve the files of DIR to plain HTTP GET/HEAD requests" },
+	{ "cgidir", O_CGIDIR, K_VALUE, "DIR", "none",
+	  "plain HTTP /name/extra runs DIR/name as a CGI script (RFC 3875)" },
+	{ "max-cgi-body", O_MAX_CGI_BODY, K_VALUE, "BYTES", "1M",
+	  "largest request body for a CGI script (K/M/G suffixes); past it 413" },
+	{ "ssl", O_SSL, K_FLAG, NULL, "off",
+	  "TLS on the connection (wss://, https://); needs --sslcert and --sslkey" },
+	{ "sslcert", O_SSLCERT, K_VALUE, "FILE", "none",
+	  "PEM certificate, chain after it (a name without / is read from $CREDENTIALS_DIRECTORY)" },
+	{ "sslkey", O_SSLKEY, K_VALUE, "FILE", "none",
+	  "PEM private key of --sslcert, unencrypted" },
+	{ "sslca", O_SSLCA, K_VALUE, "FILE", "none",
+	  "ask for a client certificate and verify it with these PEM CA certificates" },
+	{ "ssl-verify", O_SSL_VERIFY, K_VALUE, "require|optional", "require",
+	  "with --sslca: refuse clients without a valid certificate, or let them in (SSL_CLIENT_VERIFY)" },
+	{ "ssl-ticket-keys", O_SSL_TICKET_KEYS, K_VALUE, "FILE", "none",
+	  "session ticket keys shared by the endpoint's handlers (80 bytes each: openssl rand 80)" },
+	{ "ssl-timeout", O_SSL_TIMEOUT, K_VALUE, "SECONDS", "10",
+	  "time for the TLS handshake; past it the connection is dropped" },
 	{ "config", O_CONFIG, K_VALUE, "FILE", "none",
 	  "read options from a JSON object (keys are option names); command line wins" },
 	{ "loglevel", O_LOGLEVEL, K_VALUE, "LEVEL", "access",
@@ -216,6 +288,14 @@ static int check_envname(const char *name, const char *s)
 	return 0;
 }
 
+static int check_origin(const char *name, const char *s)
+{
+	const char *why;
+	if (!origin_entry_ok(s, &why))
+		return bad("--%s: '%s': %s", name, s, why);
+	return 0;
+}
+
 static int add_header(const char *name, const char *v, const char **arr, size_t *n)
 {
 	const char *colon = strchr(v, ':');
@@ -302,6 +382,8 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 			case O_HEADER_WS: c->nheaders_ws = 0; break;
 			case O_HEADER_HTTP: c->nheaders_http = 0; break;
 			case O_TRUST_PROXY: c->ntrust_proxy = 0; break;
+			case O_ORIGIN: c->norigins = 0; break;
+			case O_JWT_AUDIENCE: c->njwt_audiences = 0; break;
 			default: break;
 			}
 		}
@@ -391,8 +473,145 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 		if (c->ntrust_proxy >= CFG_TRUST_MAX)
 			return bad("--trust-proxy: more than %u ranges", CFG_TRUST_MAX);
 		return parse_cidr(o->name, v, &c->trust_proxy[c->ntrust_proxy++]);
+	case O_DEFLATE:
+		if (strcmp(v, "on") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
+		    strcmp(v, "1") == 0)
+			c->deflate = true;
+		else if (strcmp(v, "off") == 0 || strcmp(v, "false") == 0 || strcmp(v, "no") == 0 ||
+			 strcmp(v, "0") == 0)
+			c->deflate = false;
+		else
+			return bad("--deflate: '%s' is not on or off", v);
+		return 0;
+	case O_DEFLATE_WINDOW_BITS:
+		if (parse_u64(o->name, v, 15, 0, &n) != 0)
+			return -1;
+		if (n < PMD_ZLIB_MIN_BITS)
+			return bad("--deflate-window-bits: %s is below 9 (zlib cannot deflate with "
+				   "a 256-byte window)", v);
+		c->deflate_window_bits = (unsigned)n;
+		return 0;
+	case O_DEFLATE_NO_CONTEXT_TAKEOVER:
+		return parse_bool(o->name, v, &c->deflate_no_context_takeover);
+	case O_DEFLATE_MIN_SIZE:
+		if (parse_u64(o->name, v, WS_MESSAGE_MAX, 1, &n) != 0)
+			return -1;
+		c->deflate_min_size = n;
+		return 0;
+	case O_DEFLATE_LEVEL:
+		if (parse_u64(o->name, v, 9, 0, &n) != 0)
+			return -1;
+		c->deflate_level = (int)n;
+		return 0;
+	case O_ORIGIN: {
+		const char *items[CFG_ORIGINS_MAX];
+		size_t ni;
+		if (split_list(o->name, v, items, CFG_ORIGINS_MAX, &ni, check_origin) != 0)
+			return -1;
+		if (ni == 0)
+			return bad("--origin: empty list");
+		for (size_t k = 0; k < ni; k++) {
+			if (c->norigins >= CFG_ORIGINS_MAX)
+				return bad("--origin: more than %u entries", CFG_ORIGINS_MAX);
+			c->origins[c->norigins++] = items[k];
+		}
+		return 0;
+	}
+	case O_SAMEORIGIN:
+		return parse_bool(o->name, v, &c->sameorigin);
+	case O_REQUIRE_ORIGIN:
+		return parse_bool(o->name, v, &c->require_origin);
+	case O_AUTH_QUERY:
+	case O_AUTH_COOKIE:
+		if (*v == '\0' || strlen(v) > 128 || check_token(o->name, v) != 0)
+			return bad("--%s: '%s' is not a name", o->name, v);
+		*(o->id == O_AUTH_QUERY ? &c->auth_query : &c->auth_cookie) = v;
+		return 0;
+	case O_AUTH_PASS_TOKEN:
+		return parse_bool(o->name, v, &c->auth_pass_token);
+	case O_JWT_KEY:
+	case O_AUTH_COMMAND:
+		if (*v == '\0')
+			return bad("--%s: empty", o->name);
+		*(o->id == O_JWT_KEY ? &c->jwt_key : &c->auth_command) = v;
+		return 0;
+	case O_JWT_ALG:
+		c->jwt_algs = v; /* names checked by auth_init */
+		return 0;
+	case O_JWT_LEEWAY:
+		if (parse_u64(o->name, v, CFG_JWT_LEEWAY_MAX, 0, &n) != 0)
+			return -1;
+		c->jwt_leeway = (unsigned)n;
+		return 0;
+	case O_JWT_ISSUER:
+		if (*v == '\0')
+			return bad("--jwt-issuer: empty");
+		c->jwt_issuer = v;
+		return 0;
+	case O_JWT_AUDIENCE:
+		if (*v == '\0')
+			return bad("--jwt-audience: empty");
+		if (c->njwt_audiences >= CFG_AUDIENCES_MAX)
+			return bad("--jwt-audience: more than %u", CFG_AUDIENCES_MAX);
+		c->jwt_audiences[c->njwt_audiences++] = v;
+		return 0;
+	case O_AUTH_TIMEOUT:
+		if (parse_u64(o->name, v, CFG_AUTH_TIMEOUT_MAX, 0, &n) != 0)
+			return -1;
+		if (n == 0)
+			return bad("--auth-timeout: must be at least 1 second");
+		c->auth_timeout = (unsigned)n;
+		return 0;
+	case O_AUTH_REJECT:
+		if (strcmp(v, "status") == 0)
+			c->auth_reject_close = false;
+		else if (strcmp(v, "close") == 0)
+			c->auth_reject_close = true;
+		else
+			return bad("--auth-reject: '%s' is not status or close", v);
+		return 0;
 	case O_HANDOFF:
 		return parse_bool(o->name, v, &c->handoff);
+	case O_DEVCONSOLE:
+		return parse_bool(o->name, v, &c->devconsole);
+	case O_STATICDIR:
+	case O_CGIDIR:
+	case O_DIR: {
+		struct stat st;
+		if (*v == '\0' || stat(v, &st) != 0 || !S_ISDIR(st.st_mode))
+			return bad("--%s: %s is not a directory", o->name, v);
+		*(o->id == O_STATICDIR ? &c->staticdir : o->id == O_CGIDIR ? &c->cgidir : &c->dir) = v;
+		return 0;
+	}
+	case O_MAX_CGI_BODY:
+		if (parse_u64(o->name, v, WS_CGI_BODY_MAX, 1, &n) != 0)
+			return -1;
+		c->max_cgi_body = n;
+		return 0;
+	case O_SSL:
+		return parse_bool(o->name, v, &c->ssl);
+	case O_SSLCERT:
+	case O_SSLKEY:
+	case O_SSLCA:
+	case O_SSL_TICKET_KEYS:
+		/* Read (and checked) by tls_init at start-up. */
+		if (*v == '\0')
+			return bad("--%s: empty file name", o->name);
+		*(o->id == O_SSLCERT ? &c->sslcert : o->id == O_SSLKEY ? &c->sslkey :
+		  o->id == O_SSLCA ? &c->sslca : &c->ssl_ticket_keys) = v;
+		return 0;
+	case O_SSL_VERIFY:
+		if (strcmp(v, "require") != 0 && strcmp(v, "optional") != 0)
+			return bad("--ssl-verify: '%s' is not require or optional", v);
+		c->ssl_verify_optional = strcmp(v, "optional") == 0;
+		return 0;
+	case O_SSL_TIMEOUT:
+		if (parse_u64(o->name, v, CFG_SSL_TIMEOUT_MAX, 0, &n) != 0)
+			return -1;
+		if (n == 0)
+			return bad("--ssl-timeout: must be at least 1 second");
+		c->ssl_timeout = (unsigned)n;
+		return 0;
 	case O_LOGLEVEL: {
 		int l = log_level_parse(v);
 		if (l < 0)
@@ -415,6 +634,7 @@ static int apply_json(struct config *c, const struct optdef *o, json_t *val, str
 	if (json_is_array(val)) {
 		if (o->id != O_ADDRESS && o->id != O_HEADER && o->id != O_HEADER_WS &&
 		    o->id != O_HEADER_HTTP && o->id != O_TRUST_PROXY && o->id != O_PROTOCOL &&
+		    o->id != O_ORIGIN && o->id != O_JWT_AUDIENCE &&
 		    o->id != O_PASSENV)
 			return bad("%s: \"%s\" takes one value, not a list", file, o->name);
 		size_t i;
@@ -564,6 +784,13 @@ int config_parse(int argc, char **argv, struct config *c)
 	c->closems = WS_CLOSEMS_DEFAULT;
 	c->maxforks = WS_MAXFORKS_DEFAULT;
 	c->loglevel = LOGL_ACCESS;
+	c->auth_timeout = CFG_AUTH_TIMEOUT_DEFAULT;
+	c->deflate = true;
+	c->deflate_window_bits = PMD_WINDOW_BITS_DEFAULT;
+	c->deflate_min_size = WSD_MIN_SIZE_DEFAULT;
+	c->deflate_level = WSD_LEVEL_DEFAULT;
+	c->max_cgi_body = WS_CGI_BODY_DEFAULT;
+	c->ssl_timeout = CFG_SSL_TIMEOUT_DEFAULT;
 	c->passenv[0] = "PATH";
 	c->passenv[1] = "LANG";
 	c->npassenv = 2;
@@ -617,13 +844,38 @@ int config_parse(int argc, char **argv, struct config *c)
 	if (i < argc) {
 		free(c->argv); /* the file's "program", if any: the command line wins */
 		c->argv = &argv[i];
-	} else if (c->argv == NULL)
-		return bad("no PROGRAM given");
+	} else if (c->argv == NULL && c->dir == NULL)
+		return bad("no PROGRAM given (or --dir=DIR)");
+	if (c->dir && c->argv)
+		return bad("--dir and a PROGRAM exclude each other: --dir runs DIR/name for /name");
+	/* As in websocketd: the console answers every plain GET of an endpoint, so there
+	 * would be no path left for files or CGI. */
+	if (c->devconsole && (c->staticdir || c->cgidir))
+		return bad("--devconsole cannot be combined with --staticdir or --cgidir");
+	if (c->jwt_key && c->auth_command)
+		return bad("--jwt-key and --auth-command exclude each other");
+	if ((c->jwt_algs || c->jwt_issuer || c->njwt_audiences || c->jwt_leeway) && !c->jwt_key)
+		return bad("--jwt-alg, --jwt-issuer, --jwt-audience and --jwt-leeway need --jwt-key");
+	if ((c->auth_query || c->auth_cookie || c->auth_pass_token || c->auth_reject_close) &&
+	    !c->jwt_key && !c->auth_command)
+		return bad("--auth-query, --auth-cookie, --auth-pass-token and --auth-reject need "
+			   "--jwt-key or --auth-command");
 	if (c->naddresses && !c->port)
 		return bad("--address needs --port");
 	if (c->require_protocol && c->nprotocols == 0)
 		return bad("--require-protocol needs --protocol");
 	if (c->handoff && c->mode != MODE_LINES)
 		return bad("--handoff cannot be combined with --binary or --json");
+	if (c->ssl && (c->sslcert == NULL || c->sslkey == NULL))
+		return bad("--ssl needs --sslcert=FILE and --sslkey=FILE");
+	if (!c->ssl && (c->sslcert || c->sslkey || c->sslca || c->ssl_ticket_keys))
+		return bad("--sslcert, --sslkey, --sslca and --ssl-ticket-keys need --ssl");
+	if (c->ssl_verify_optional && c->sslca == NULL)
+		return bad("--ssl-verify needs --sslca");
+	if (c->ssl && c->handoff)
+		return bad("--handoff cannot be combined with --ssl: the program would get the "
+			   "encrypted stream");
+	if (c->dir)
+		return 0; /* each connection finds its program in DIR */
 	return resolve_program(c);
 }

@@ -20,6 +20,13 @@ struct cidr {
 
 #define CFG_ADDRESSES_MAX 16u
 #define CFG_TRUST_MAX 16u
+#define CFG_ORIGINS_MAX 64u
+#define CFG_AUDIENCES_MAX 16u
+#define CFG_AUTH_TIMEOUT_DEFAULT 5u
+#define CFG_AUTH_TIMEOUT_MAX 120u
+#define CFG_JWT_LEEWAY_MAX 3600u
+#define CFG_SSL_TIMEOUT_DEFAULT 10u   /* seconds for the TLS handshake */
+#define CFG_SSL_TIMEOUT_MAX 600u
 
 struct config {
 	const char *port;                      /* --port, NULL unless listening */
@@ -47,6 +54,44 @@ struct config {
 	struct cidr trust_proxy[CFG_TRUST_MAX];
 	size_t ntrust_proxy;
 	bool handoff;
+	/* Policy at the handshake (origin.c, auth.c); README "Security model". */
+	const char *origins[CFG_ORIGINS_MAX];   /* --origin entries */
+	size_t norigins;
+	bool sameorigin;                       /* --sameorigin */
+	bool require_origin;                   /* --require-origin */
+	const char *auth_query;                /* --auth-query=NAME */
+	const char *auth_cookie;               /* --auth-cookie=NAME */
+	bool auth_pass_token;                  /* --auth-pass-token */
+	const char *jwt_key;                   /* --jwt-key=FILE (read by auth_init) */
+	const char *jwt_algs;                  /* --jwt-alg=LIST, NULL: the key's own */
+	unsigned jwt_leeway;                   /* seconds */
+	const char *jwt_issuer;
+	const char *jwt_audiences[CFG_AUDIENCES_MAX];
+	size_t njwt_audiences;
+	const char *auth_command;              /* --auth-command=PROG */
+	unsigned auth_timeout;                 /* seconds */
+	bool auth_reject_close;                /* --auth-reject=close */
+	void *auth;                            /* auth_init's state (the JWT key) */
+	/* permessage-deflate (RFC 7692) */
+	bool deflate;                          /* --deflate=on|off */
+	unsigned deflate_window_bits;          /* 9..15 */
+	bool deflate_no_context_takeover;
+	uint64_t deflate_min_size;             /* smaller messages go out uncompressed */
+	int deflate_level;                     /* 0..9 */
+	/* Plain HTTP on the same port (http_plain.c); NULL/false when not given. */
+	bool devconsole;                       /* --devconsole */
+	const char *staticdir;                 /* --staticdir=DIR */
+	const char *cgidir;                    /* --cgidir=DIR */
+	const char *dir;                       /* --dir=DIR: /name runs DIR/name; then
+	                                          program and argv are NULL */
+	uint64_t max_cgi_body;                 /* --max-cgi-body */
+	/* TLS (tls.c): websocketd's --ssl/--sslcert/--sslkey, plus ours. */
+	bool ssl;                              /* --ssl */
+	const char *sslcert, *sslkey;          /* PEM files (or credential names) */
+	const char *sslca;                     /* --sslca: verify client certificates */
+	bool ssl_verify_optional;              /* --ssl-verify=optional */
+	const char *ssl_ticket_keys;           /* --ssl-ticket-keys=FILE */
+	unsigned ssl_timeout;                  /* --ssl-timeout: handshake deadline, s */
 	int loglevel;
 	void *tree;                            /* the --config JSON tree (json_t); option
 	                                          strings from the file point into it */

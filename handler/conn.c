@@ -42,7 +42,7 @@ static void fd_shutdown_write(struct transport *t)
 	}
 }
 
-static const struct transport_ops fd_ops = { fd_read, fd_write, fd_shutdown_write };
+static const struct transport_ops fd_ops = { fd_read, fd_write, fd_shutdown_write, NULL };
 
 static void set_nonblock(int fd)
 {
@@ -56,6 +56,7 @@ void transport_fd_init(struct transport *t, int rfd, int wfd)
 	t->ops = &fd_ops;
 	t->rfd = rfd;
 	t->wfd = wfd;
+	t->read_wants_pollout = t->write_wants_pollin = false;
 	int type;
 	socklen_t len = sizeof(type);
 	t->wfd_is_socket = getsockopt(wfd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
@@ -197,7 +198,8 @@ enum read_req_result conn_read_request(struct transport *t, struct buf *in, size
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return RR_ERROR;
-			if (wait_fd(t->rfd, POLLIN, deadline_ms) != 0)
+			if ((t->read_wants_pollout ? wait_fd(t->wfd, POLLOUT, deadline_ms)
+						   : wait_fd(t->rfd, POLLIN, deadline_ms)) != 0)
 				return errno == ETIMEDOUT ? RR_TIMEOUT : RR_ERROR;
 			continue;
 		}
@@ -250,7 +252,8 @@ int conn_write_all(struct transport *t, const void *p, size_t n, int64_t deadlin
 			continue;
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (wait_fd(t->wfd, POLLOUT, deadline_ms) != 0)
+		if ((t->write_wants_pollin ? wait_fd(t->rfd, POLLIN, deadline_ms)
+					   : wait_fd(t->wfd, POLLOUT, deadline_ms)) != 0)
 			return -1;
 	}
 	return 0;

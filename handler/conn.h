@@ -1,6 +1,6 @@
-/* conn.h - the connection's I/O edge: a small transport interface (plain fds now; TLS
- * later plugs in behind the same three calls), the peer's address, and reading the
- * request head under a deadline and a byte cap. */
+/* conn.h - the connection's I/O edge: a small transport interface (plain fds here; TLS,
+ * tls.h, plugs in behind the same calls), the peer's address, and reading the request
+ * head under a deadline and a byte cap. */
 #ifndef WSINETD_CONN_H
 #define WSINETD_CONN_H
 
@@ -21,6 +21,10 @@ struct transport_ops {
 	ssize_t (*write)(struct transport *t, const void *p, size_t n);
 	/* No more bytes will be written (TCP FIN after what is queued). */
 	void (*shutdown_write)(struct transport *t);
+	/* Bytes already received and buffered inside the transport (TLS: decrypted
+	 * plaintext): the next read returns them at once, and no poll will say so. NULL
+	 * for plain fds. */
+	bool (*pending)(struct transport *t);
 };
 
 struct transport {
@@ -28,6 +32,11 @@ struct transport {
 	int rfd;          /* poll for POLLIN */
 	int wfd;          /* poll for POLLOUT */
 	bool wfd_is_socket;
+	/* TLS (tls.c) can need the other direction to make progress: set when the last
+	 * read returned EAGAIN waiting for wfd to take bytes (poll wfd for POLLOUT, not rfd
+	 * for POLLIN), or the last write waiting for bytes on rfd. Always false for fds. */
+	bool read_wants_pollout;
+	bool write_wants_pollin;
 };
 
 /* Plain fds (rfd == wfd for a socket; 0 and 1 in inetd style). Sets O_NONBLOCK. */

@@ -59,4 +59,19 @@
 /* --config file size. */
 #define WS_CONFIG_BYTES_MAX        (256u * 1024u)
 
+/* Plain HTTP, --cgidir: a request body (POST, Content-Length) larger than this is
+ * refused with 413 before the script starts; the body is streamed to the script, never
+ * held whole. --max-cgi-body */
+#define WS_CGI_BODY_DEFAULT        (1024u * 1024u)
+#define WS_CGI_BODY_MAX            (1024u * 1024u * 1024u)
+/* The header block a CGI script prints before its body: bytes and lines. Past either
+ * (or EOF before the block ends): 502. */
+#define WS_CGI_RESPONSE_HEAD_MAX   (16u * 1024u)
+#define WS_CGI_HEADERS_MAX         100u
+/* Seconds a CGI script has to answer in full. Past it: 504 if nothing was sent yet,
+ * else the connection is cut; either way the termination ladder ends the script. */
+#define WS_CGI_TIMEOUT             300u
+/* Milliseconds to write one chunk of a plain HTTP answer to a slow client. */
+#define WS_HTTP_WRITE_TIMEOUT_MS   30000u
+
 #endif

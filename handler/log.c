@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 static int log_threshold = LOGL_ACCESS;
@@ -74,4 +75,69 @@ void log_msg(int level, const char *fmt, ...)
 	line[len++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, len);
 	(void)w;
+}
+
+/* The text form, shared by the stderr line and the journal's MESSAGE=; tests parse it. */
+static void access_text(const struct access_record *r, char *out, size_t len)
+{
+	char cs[12] = "-", cr[12] = "-";
+	if (r->close_sent)
+		snprintf(cs, sizeof(cs), "%u", r->close_sent);
+	if (r->close_recv)
+		snprintf(cr, sizeof(cr), "%u", r->close_recv);
+	long long d = r->duration_ms < 0 ? 0 : r->duration_ms;
+	snprintf(out, len,
+		 "access peer=%s path=%s protocol=%s user=%s close=%s peer_close=%s "
+		 "in=%llu/%llu out=%llu/%llu duration=%lld.%03llds program=\"%s\" exit=%d",
+		 r->peer, r->path, r->protocol ? r->protocol : "-", r->user ? r->user : "-", cs, cr,
+		 r->msgs_in, r->bytes_in, r->msgs_out, r->bytes_out, d / 1000, d % 1000,
+		 r->program_status ? r->program_status : "-", r->exit_status);
+	/* Later additions go at the end: the fields above keep their places. */
+	size_t n = strlen(out);
+	if (n < len)
+		snprintf(out + n, len - n, " deflate=%s saved=%lld", r->deflate ? "on" : "off",
+			 r->deflate_saved);
+}
+
+void log_access(const struct access_record *r)
+{
+	if (!log_enabled(LOGL_ACCESS))
+		return;
+	char text[1900];
+	access_text(r, text, sizeof(text));
+	char cs[12], cr[12]; /* close codes for the journal fields: empty when none */
+	snprintf(cs, sizeof(cs), "%u", r->close_sent);
+	snprintf(cr, sizeof(cr), "%u", r->close_recv);
+	if (log_journal) {
+		/* Same escaping as log_msg: the MESSAGE stays one line. The fields keep the
+		 * raw values (journal fields are binary-safe). */
+		for (char *p = text; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		int e = sd_journal_send(
+			"MESSAGE=%s", text,
+			"PRIORITY=%d", level_prio[LOGL_ACCESS],
+			"SYSLOG_IDENTIFIER=wsinetd",
+			"WSINETD_PEER=%s", r->peer,
+			"WSINETD_PATH=%s", r->path,
+			"WSINETD_PROTOCOL=%s", r->protocol ? r->protocol : "",
+			"WSINETD_USER=%s", r->user ? r->user : "",
+			"WSINETD_CLOSE=%s", r->close_sent ? cs : "",
+			"WSINETD_PEER_CLOSE=%s", r->close_recv ? cr : "",
+			"WSINETD_MSGS_IN=%llu", r->msgs_in,
+			"WSINETD_BYTES_IN=%llu", r->bytes_in,
+			"WSINETD_MSGS_OUT=%llu", r->msgs_out,
+			"WSINETD_BYTES_OUT=%llu", r->bytes_out,
+			"WSINETD_DURATION_MS=%lld", r->duration_ms < 0 ? 0 : r->duration_ms,
+			"WSINETD_PROGRAM_STATUS=%s", r->program_status ? r->program_status : "",
+			"WSINETD_EXIT_STATUS=%d", r->exit_status,
+			"WSINETD_DEFLATE=%s", r->deflate ? "on" : "off",
+			"WSINETD_DEFLATE_SAVED=%lld", r->deflate_saved,
+			NULL);
+		if (e >= 0)
+			return;
+		/* The journal socket is unreachable (RestrictAddressFamilies without AF_UNIX,
+		 * a different mount namespace): fall back to the stream line. */
+	}
+	log_msg(LOGL_ACCESS, "%s", text);
 }

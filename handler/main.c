@@ -3,16 +3,20 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
 
+#include "auth.h"
 #include "cgienv.h"
 #include "child.h"
 #include "config.h"
@@ -21,9 +25,13 @@
 #include "frame.h"
 #include "handshake.h"
 #include "hdr.h"
+#include "http_plain.h"
 #include "listener.h"
 #include "log.h"
+#include "pmd.h"
 #include "relay.h"
+#include "route.h"
+#include "tls.h"
 
 /* Exit statuses (README, wsinetd --help). */
 enum { EXIT_CLEAN = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3, EXIT_TIMEOUT = 4,
@@ -56,6 +64,67 @@ static void respond_error(struct transport *t, int status, const char *why, cons
 		ws_status_text(status), why);
 	if (n > 0 && conn_write_all(t, out, (size_t)n, now_ms() + 2000) == 0)
 		t->ops->shutdown_write(t);
+}
+
+/* Authentication refused (auth.h): 401 with WWW-Authenticate (RFC 6750 3) or 403; or,
+ * with --auth-reject=close, the upgrade then at once Close 4001/4003 with the reason, for
+ * browsers, which cannot read an HTTP status. The program never starts. */
+static int refuse_auth(struct transport *t, const struct ws_hs_result *hs,
+		       const struct auth_outcome *a, int status, const char *peer)
+{
+	log_info("%s: authentication refused: %s", peer, a->detail[0] ? a->detail : "-");
+	if (status == 431) {
+		respond_error(t, 431, "request headers too large for the program's environment", peer);
+		return EXIT_REFUSED;
+	}
+	if (status >= 500 || !cfg->auth_reject_close) {
+		const char *extra[2 * WS_EXTRA_HEADERS_MAX + 1];
+		size_t n = extra_headers(extra, false);
+		if (status == 401)
+			extra[n++] = a->token_seen
+				? "WWW-Authenticate: Bearer realm=\"wsinetd\", error=\"invalid_token\""
+				: "WWW-Authenticate: Bearer realm=\"wsinetd\"";
+		char out[4096];
+		int len = ws_render_error(out, sizeof(out), status, a->reason, extra, n);
+		log_info("%s: %d %s: %s", peer, status, ws_status_text(status), a->reason);
+		if (len > 0 && conn_write_all(t, out, (size_t)len, now_ms() + 2000) == 0)
+			t->ops->shutdown_write(t);
+		return status >= 500 ? EXIT_SYSTEM : EXIT_REFUSED;
+	}
+	char accept[29];
+	const char *hextra[2 * WS_EXTRA_HEADERS_MAX];
+	size_t nh = extra_headers(hextra, true);
+	char resp[4096 + WS_FRAME_HDR_MAX + 2 + WS_CLOSE_REASON_MAX];
+	int rlen = ws_accept_key(hs->key, hs->key_len, accept) == 0
+		? ws_render_101(resp, 4096, accept, hs->protocol, NULL, hextra, nh) : -1;
+	if (rlen < 0) {
+		respond_error(t, 500, "cannot compute the handshake", peer);
+		return EXIT_SYSTEM;
+	}
+	size_t rl = strlen(a->reason);
+	uint8_t *fr = (uint8_t *)resp + rlen;
+	size_t hl = ws_frame_encode(fr, true, 0, WS_OP_CLOSE, 2 + rl, NULL);
+	fr[hl] = (uint8_t)(a->close_code >> 8);
+	fr[hl + 1] = (uint8_t)(a->close_code & 0xff);
+	memcpy(fr + hl + 2, a->reason, rl);
+	log_info("%s: 101, then Close %d %s (--auth-reject=close)", peer, a->close_code, a->reason);
+	if (conn_write_all(t, resp, (size_t)rlen + hl + 2 + rl, now_ms() + 2000) == 0) {
+		/* Give the client WS_CLOSE_WAIT_MS to answer with its Close, then hang up. */
+		int64_t end = now_ms() + WS_CLOSE_WAIT_MS;
+		char sink[512];
+		for (int i = 0; i < 1000 && now_ms() < end; i++) {
+			struct pollfd p = { t->rfd, POLLIN, 0 };
+			if (poll(&p, 1, (int)(end - now_ms())) <= 0)
+				break;
+			ssize_t r = t->ops->read(t, sink, sizeof(sink));
+			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+				break;
+			if (r > 0 && (size_t)r >= 2 && ((uint8_t)sink[0] & 0x0f) == WS_OP_CLOSE)
+				break;
+		}
+		t->ops->shutdown_write(t);
+	}
+	return EXIT_REFUSED;
 }
 
 static void fmt_peer(const struct peer *p, char *buf, size_t len)
@@ -149,7 +218,7 @@ static char *slice_dup(const char *p, size_t n)
 }
 
 /* After an accepted upgrade in --handoff mode: the program takes our place. */
-static int handoff(struct transport *t, char **envp)
+static int handoff(struct transport *t, const char *program, char **argv, char **envp)
 {
 	if (t->rfd != 0 && dup2(t->rfd, 0) < 0)
 		return EXIT_SYSTEM;
@@ -161,9 +230,9 @@ static int handoff(struct transport *t, char **envp)
 			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	}
 	child_signals_reset();
-	execve(cfg->program, cfg->argv, envp);
+	execve(program, argv, envp);
 	int e = errno;
-	log_error("exec %s: %s", cfg->program, strerror(e));
+	log_error("exec %s: %s", program, strerror(e));
 	/* The upgrade is done: say it with a Close rather than vanish. */
 	uint8_t fr[64];
 	size_t hl = ws_frame_encode(fr, true, 0, WS_OP_CLOSE, 2 + 20, NULL);
@@ -183,6 +252,8 @@ struct session {
 	char *target, *path, *query, *host;
 	char *arena;
 	char **envp;
+	struct route route;    /* --dir: the script this path names */
+	struct auth_outcome auth; /* REMOTE_USER & co., the stripped query (auth.h) */
 };
 
 static void session_free(struct session *s)
@@ -197,10 +268,11 @@ static void session_free(struct session *s)
 	free(s->path);
 	free(s->query);
 	free(s->host);
-	if (s->arena) /* it held request data (cookies, tokens) */
-		explicit_bzero(s->arena, WS_ENV_BYTES_MAX);
-	free(s->arena);
+	if (s->arena) /* it held request data: unmapped, the kernel zeroes it */
+		munmap(s->arena, WS_ENV_BYTES_MAX);
 	free(s->envp);
+	route_free(&s->route);
+	auth_outcome_free(&s->auth);
 }
 
 static int serve(struct session *s, int rfd, int wfd);
@@ -230,14 +302,37 @@ static int serve(struct session *s, int rfd, int wfd)
 	conn_peer(rfd, &peer);
 	char peer_s[INET6_ADDRSTRLEN + 16];
 	fmt_peer(&peer, peer_s, sizeof(peer_s));
+	int64_t req_start = start;
+	if (cfg->ssl) {
+		/* TLS first (tls.h); every answer below then goes out encrypted. */
+		switch (tls_accept(&t, start + (int64_t)cfg->ssl_timeout * 1000, peer_s)) {
+		case TLS_ACCEPTED:
+			break;
+		case TLS_PLAIN_HTTP:
+			respond_error(&t, 400, "this port speaks TLS: use an https:// or wss:// URL",
+				      peer_s);
+			tls_linger(&t);
+			return EXIT_REFUSED;
+		case TLS_TIMEOUT:
+			return EXIT_TIMEOUT;
+		case TLS_FAILED:
+		case TLS_GONE:
+			return EXIT_FAILED;
+		}
+		req_start = now_ms(); /* --request-timeout counts from here */
+	}
 
 	struct buf *in = &s->in;
-	struct http_req *req = s->req = calloc(1, sizeof(*req));
+	/* Not calloc: the parser resets what it reads (http_req.h) and zeroing all 32 KiB of
+	 * header slots dirtied 8 pages per idle connection (bench/run.py, PSS). */
+	struct http_req *req = s->req = malloc(sizeof(*req));
 	if (req == NULL)
 		return EXIT_SYSTEM;
+	memset(req, 0, offsetof(struct http_req, headers));
+	req->why = NULL;
 	size_t head_len = 0;
 	enum read_req_result rr = conn_read_request(&t, in, cfg->max_request, cfg->max_headers,
-						    start + (int64_t)cfg->request_timeout * 1000,
+						    req_start + (int64_t)cfg->request_timeout * 1000,
 						    cfg->handoff, req, &head_len);
 	switch (rr) {
 	case RR_OK:
@@ -265,15 +360,54 @@ static int serve(struct session *s, int rfd, int wfd)
 	struct ws_hs_config hc = { cfg->protocols, cfg->nprotocols, cfg->require_protocol };
 	struct ws_hs_result hs;
 	if (ws_handshake_check(req, &hc, &hs) != 0) {
-		if (hs.plain_http)
-			respond_error(&t, 426, "this is a WebSocket endpoint: connect with a WebSocket "
-				      "client (ws:// URL), not plain HTTP", peer_s);
-		else
-			respond_error(&t, hs.status, hs.why, peer_s);
+		if (hs.plain_http) {
+			/* Not an upgrade: dev console, static files, CGI, or 426 (http_plain.h). */
+			apply_forwarded_for(req, &peer);
+			fmt_peer(&peer, peer_s, sizeof(peer_s));
+			return http_plain_serve(cfg, &t, req, in, head_len, &peer, peer_s, sigfd);
+		}
+		respond_error(&t, hs.status, hs.why, peer_s);
 		return EXIT_REFUSED;
 	}
 	apply_forwarded_for(req, &peer);
 	fmt_peer(&peer, peer_s, sizeof(peer_s));
+
+	/* Origin (auth.h): a cross-site page must not reach the program (RFC 6455 10.2). */
+	const char *owhy = NULL;
+	char odetail[600];
+	if (auth_origin(cfg, req, &hs, &owhy, odetail, sizeof(odetail)) != 0) {
+		log_info("%s: %s", peer_s, odetail);
+		respond_error(&t, 403, owhy, peer_s);
+		return EXIT_REFUSED;
+	}
+
+	/* --dir: /name/extra runs DIR/name (route.h); 404 before anything starts. */
+	const char *program = cfg->program, *script_name = NULL, *path_info = "";
+	char **prog_argv = cfg->argv;
+	char *dir_argv[2] = { NULL, NULL };
+	if (cfg->dir) {
+		const char *rwhy = NULL;
+		int rst = route_script(cfg->dir, hs.path, hs.path_len, &s->route, &rwhy);
+		if (rst != 0) {
+			respond_error(&t, rst, rst == 404 ? "no such endpoint" : rwhy ? rwhy : "bad path",
+				      peer_s);
+			return rst >= 500 ? EXIT_SYSTEM : EXIT_REFUSED;
+		}
+		program = dir_argv[0] = s->route.file;
+		prog_argv = dir_argv;
+		script_name = s->route.script_name;
+		path_info = s->route.path_info;
+	}
+
+	/* permessage-deflate (RFC 7692): the first acceptable offer, unless --deflate=off or
+	 * --handoff (the program would have to speak it itself). */
+	struct pmd_params pmd;
+	char ext[PMD_RENDER_MAX] = "";
+	struct pmd_config pc = { cfg->deflate_window_bits, cfg->deflate_no_context_takeover };
+	bool deflate = cfg->deflate && !cfg->handoff && pmd_negotiate(req, &pc, &pmd) == 1 &&
+		       pmd_render(&pmd, ext, sizeof(ext)) > 0;
+	char ws_extensions[16 + PMD_RENDER_MAX];
+	snprintf(ws_extensions, sizeof(ws_extensions), "WS_EXTENSIONS=%s", deflate ? ext : "");
 
 	/* The program's environment. */
 	s->npassenv = collect_passenv(s->passenv);
@@ -297,31 +431,48 @@ static int serve(struct session *s, int rfd, int wfd)
 	char ws_protocol[160], ws_mode[32];
 	snprintf(ws_protocol, sizeof(ws_protocol), "WS_PROTOCOL=%s", hs.protocol ? hs.protocol : "");
 	snprintf(ws_mode, sizeof(ws_mode), "WS_MODE=%s", mode_name(cfg->mode));
-	const char *extra[] = { ws_protocol, "WS_EXTENSIONS=", ws_mode };
+	const char *extra[] = { ws_protocol, ws_extensions, ws_mode };
+	/* REQUEST_SCHEME and, with --ssl, the connection's SSL_* facts (tls.h). */
+	const char *env_extra[sizeof(extra) / sizeof(extra[0]) + TLS_ENV_MAX];
+	memcpy(env_extra, extra, sizeof(extra));
+	size_t nenv_extra = sizeof(extra) / sizeof(extra[0]);
+	nenv_extra += tls_env(env_extra + nenv_extra, TLS_ENV_MAX);
 	struct cgienv_in ci = {
 		.req = req,
 		.server_software = "wsinetd/" WSINETD_VERSION,
 		.remote_addr = peer.addr,
 		.remote_host = peer.addr,
 		.remote_port = peer.port,
-		.server_name = host,
+		.server_name = tls_sni() ? tls_sni() : host, /* SNI when the client sent it */
 		.server_port = peer.local_port[0] ? peer.local_port : host_port,
 		.request_uri = target,
-		.script_name = path,
-		.path_info = "",
+		.script_name = script_name ? script_name : path,
+		.path_info = path_info,
 		.path_translated = "",
 		.query_string = query,
 		.unique_id = uid,
-		.https = false,
+		.https = cfg->ssl,
 		.pass_authorization = false,
 		.passenv = (const char *const *)s->passenv,
 		.npassenv = s->npassenv,
-		.extra = extra,
-		.nextra = sizeof(extra) / sizeof(extra[0]),
+		.extra = env_extra,
+		.nextra = nenv_extra,
 	};
-	char *arena = s->arena = malloc(WS_ENV_BYTES_MAX);
+	/* Authentication (auth.h), after Origin; the key is wiped once it is decided. */
+	int ast = auth_check(cfg, req, &ci, &s->auth);
+	if (ast == 0 && auth_apply(cfg, &s->auth, &ci) != 0)
+		ast = 431;
+	auth_wipe(cfg);
+	if (ast != 0)
+		return refuse_auth(&t, &hs, &s->auth, ast, peer_s);
+	/* Mapped, not malloc'd: what held request data (cookies, tokens) goes back to the
+	 * kernel at munmap, which zeroes it, instead of being wiped in full, which dirtied
+	 * 64 KiB per idle connection (bench/run.py, PSS). */
+	char *arena = mmap(NULL, WS_ENV_BYTES_MAX, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	s->arena = arena == MAP_FAILED ? NULL : arena;
 	char **envp = s->envp = calloc(WS_ENV_ENTRIES_MAX + 1, sizeof(char *));
-	if (!arena || !envp)
+	if (!s->arena || !envp)
 		return EXIT_SYSTEM;
 	const char *why = NULL;
 	int ne = cgienv_build(&ci, arena, WS_ENV_BYTES_MAX, envp, WS_ENV_ENTRIES_MAX + 1, &why);
@@ -342,7 +493,8 @@ static int serve(struct session *s, int rfd, int wfd)
 	const char *hextra[2 * WS_EXTRA_HEADERS_MAX];
 	size_t nhextra = extra_headers(hextra, true);
 	char resp[4096];
-	int rlen = ws_render_101(resp, sizeof(resp), accept, hs.protocol, NULL, hextra, nhextra);
+	int rlen = ws_render_101(resp, sizeof(resp), accept, hs.protocol, deflate ? ext : NULL,
+				 hextra, nhextra);
 	if (rlen < 0) {
 		respond_error(&t, 500, "response too large", peer_s);
 		return EXIT_SYSTEM;
@@ -355,18 +507,19 @@ static int serve(struct session *s, int rfd, int wfd)
 		if (conn_write_all(&t, resp, (size_t)rlen, now_ms() + 10000) != 0)
 			return EXIT_FAILED;
 		log_msg(LOGL_ACCESS, "access peer=%s path=%s protocol=%s handoff=%s", peer_s, path,
-			hs.protocol ? hs.protocol : "-", cfg->program);
-		return handoff(&t, envp);
+			hs.protocol ? hs.protocol : "-", program);
+		return handoff(&t, program, prog_argv, envp);
 	}
 
 	struct child ch;
-	if (child_spawn(&ch, cfg->program, cfg->argv, envp) != 0) {
-		log_error("cannot start %s: %s", cfg->program, strerror(errno));
+	if (child_spawn(&ch, program, prog_argv, envp) != 0) {
+		log_error("cannot start %s: %s", program, strerror(errno));
 		respond_error(&t, 500, "cannot start the program", peer_s);
 		return EXIT_SYSTEM;
 	}
-	/* The environment held request data (cookies, tokens): wipe it now. */
-	explicit_bzero(arena, WS_ENV_BYTES_MAX);
+	/* The environment held request data (cookies, tokens): unmap it now. */
+	munmap(arena, WS_ENV_BYTES_MAX);
+	s->arena = NULL;
 
 	struct relay_result res;
 	if (conn_write_all(&t, resp, (size_t)rlen, now_ms() + 10000) != 0) {
@@ -375,23 +528,28 @@ static int serve(struct session *s, int rfd, int wfd)
 		t.ops->shutdown_write(&t);
 	}
 	buf_consume(in, head_len);
-	relay_run(cfg, &t, &ch, sigfd, in, &res);
+	relay_run(cfg, &t, &ch, sigfd, in, deflate ? &pmd : NULL, &res);
 
 	char st[32];
 	child_status_text(&ch, st, sizeof(st));
-	int64_t dur = now_ms() - start;
-	char cs[12] = "-", cr[12] = "-";
-	if (res.close_sent)
-		snprintf(cs, sizeof(cs), "%u", res.close_sent);
-	if (res.close_recv)
-		snprintf(cr, sizeof(cr), "%u", res.close_recv);
-	log_msg(LOGL_ACCESS,
-		"access peer=%s path=%s protocol=%s user=- close=%s peer_close=%s "
-		"in=%llu/%llu out=%llu/%llu duration=%lld.%03llds program=\"%s\" exit=%d",
-		peer_s, path, hs.protocol ? hs.protocol : "-", cs, cr,
-		(unsigned long long)res.msgs_in, (unsigned long long)res.bytes_in,
-		(unsigned long long)res.msgs_out, (unsigned long long)res.bytes_out,
-		(long long)(dur / 1000), (long long)(dur % 1000), st, res.exit_code);
+	struct access_record ar = {
+		.peer = peer_s,
+		.path = path,
+		.protocol = hs.protocol,
+		.user = s->auth.user[0] ? s->auth.user : NULL,
+		.close_sent = res.close_sent,
+		.close_recv = res.close_recv,
+		.msgs_in = (unsigned long long)res.msgs_in,
+		.bytes_in = (unsigned long long)res.bytes_in,
+		.msgs_out = (unsigned long long)res.msgs_out,
+		.bytes_out = (unsigned long long)res.bytes_out,
+		.duration_ms = (long long)(now_ms() - start),
+		.program_status = st,
+		.exit_status = res.exit_code,
+		.deflate = res.deflate,
+		.deflate_saved = res.deflate_saved,
+	};
+	log_access(&ar);
 	return res.exit_code;
 }
 
@@ -432,8 +590,27 @@ int main(int argc, char **argv)
 	if (r != 0)
 		return r > 0 ? EXIT_CLEAN : EXIT_USAGE;
 	log_init(config.loglevel);
-	/* We use OpenSSL for SHA-1 only: skip reading openssl.cnf in every handler. */
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+	/* Per connection under inetd, OpenSSL's start-up is most of our cost (bench/run.py,
+	 * callgrind): skip openssl.cnf; skip filling the legacy name tables (we fetch
+	 * algorithms through providers: EVP_sha1(), EVP_MAC/EVP_PKEY; never by legacy name
+	 * with EVP_get_digestbyname), which the first fetch would otherwise copy into its
+	 * name map (3.2M instructions); skip the clean-up at exit (0.5M). Then compute one
+	 * Accept hash so a listener's forked handlers inherit a warm provider instead of
+	 * each loading it again (3.5M instructions per connection). */
+	/* With --ssl we are a TLS server: honour the system's openssl.cnf (system-wide
+	 * crypto policy: MinProtocol, SECLEVEL), as nginx and Apache do (README, TLS), and
+	 * keep the name tables libssl's certificate checks look digests up in. */
+	OPENSSL_init_crypto(config.ssl ? OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT :
+			    OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+			    OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_ATEXIT, NULL);
+	{
+		char warm[29];
+		(void)ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", 24, warm);
+	}
+	if (auth_init(&config) != 0) /* --jwt-key, --auth-command: before any socket I/O */
+		return EXIT_USAGE;
+	if (config.ssl && tls_init(&config) != 0) /* certificate and key: likewise */
+		return EXIT_USAGE;
 
 	if (config.port)
 		return listener_run(&config, NULL, 0);

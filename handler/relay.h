@@ -13,6 +13,7 @@
 #include "child.h"
 #include "config.h"
 #include "conn.h"
+#include "pmd.h"
 
 enum relay_end {
 	END_NONE = 0,
@@ -33,12 +34,16 @@ struct relay_result {
 	unsigned close_recv;      /* code the peer sent, 0 none (1005 = Close without code) */
 	uint64_t bytes_in, bytes_out, msgs_in, msgs_out;
 	int exit_code;            /* the handler's exit status, per README */
+	bool deflate;             /* permessage-deflate was negotiated */
+	long long deflate_saved;  /* payload bytes compression saved on the wire, both ways
+	                             (negative when it expanded incompressible data) */
 };
 
 /* Run until both the connection and the program are finished. `in` holds the bytes
  * already read past the request head (they are the first frames). `sigfd` is the
- * signalfd from child_signals_setup(). */
+ * signalfd from child_signals_setup(). `pmd`: the permessage-deflate parameters agreed
+ * at the handshake, or NULL for none. */
 void relay_run(const struct config *cfg, struct transport *t, struct child *ch, int sigfd,
-	       struct buf *in, struct relay_result *res);
+	       struct buf *in, const struct pmd_params *pmd, struct relay_result *res);
 
 #endif

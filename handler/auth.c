@@ -35,33 +35,22 @@ struct auth_state {
 	const char *command;   /* resolved path */
 };
 
-__attribute__((format(printf, 1, 2)))
-static int init_bad(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "wsinetd: %s (see wsinetd --help)\n", line);
-	return -1;
-}
 
 static int read_key(const char *file, struct jwt_key *key)
 {
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return init_bad("--jwt-key: cannot read %s: %s", file, strerror(errno));
+		return config_usage_error("--jwt-key: cannot read %s: %s", file, strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 65536 || st.st_size == 0) {
 		close(fd);
-		return init_bad("--jwt-key: %s%s", file, ": not a regular file of 1 byte to 64 KiB");
+		return config_usage_error("--jwt-key: %s%s", file, ": not a regular file of 1 byte to 64 KiB");
 	}
 	size_t n = (size_t)st.st_size, got = 0;
 	uint8_t *buf = malloc(n);
 	if (buf == NULL) {
 		close(fd);
-		return init_bad("--jwt-key: %s%s", file, ": out of memory");
+		return config_usage_error("--jwt-key: %s%s", file, ": out of memory");
 	}
 	while (got < n) {
 		ssize_t r = read(fd, buf + got, n - got);
@@ -77,7 +66,7 @@ static int read_key(const char *file, struct jwt_key *key)
 	OPENSSL_cleanse(buf, n);
 	free(buf);
 	if (rc != 0)
-		return init_bad("--jwt-key: %s: %s", file, why ? why : "short read");
+		return config_usage_error("--jwt-key: %s: %s", file, why ? why : "short read");
 	return 0;
 }
 
@@ -101,11 +90,11 @@ static int parse_algs(const char *list, const struct jwt_key *key, unsigned *out
 			snprintf(name, sizeof(name), "%.*s", (int)(len < 31 ? len : 31), p);
 			unsigned a = jwt_alg_from_name(p, len);
 			if (a == 0)
-				return init_bad("--jwt-alg: '%s' is not one of HS256 HS384 HS512 RS256 "
+				return config_usage_error("--jwt-alg: '%s' is not one of HS256 HS384 HS512 RS256 "
 						"RS384 RS512 PS256 ES256 ES384 EdDSA%s", name,
 						strcmp(name, "none") == 0 ? " (alg none is never accepted)" : "");
 			if (!(fit & a))
-				return init_bad("--jwt-alg: %s does not fit the --jwt-key key%s", name,
+				return config_usage_error("--jwt-alg: %s does not fit the --jwt-key key%s", name,
 						key->type == JWT_KEY_SECRET && (a & (JWT_HS384 | JWT_HS512))
 						? " (the secret is shorter than the hash: RFC 7518 3.2)"
 						: " (HMAC needs a secret, not a public key; signatures a public key)");
@@ -116,7 +105,7 @@ static int parse_algs(const char *list, const struct jwt_key *key, unsigned *out
 		p = e + 1;
 	}
 	if (*out == 0)
-		return init_bad("--jwt-alg: %s%s", "empty list", "");
+		return config_usage_error("--jwt-alg: %s%s", "empty list", "");
 	return 0;
 }
 
@@ -152,7 +141,7 @@ int auth_init(struct config *cfg)
 		return 0;
 	struct auth_state *st = calloc(1, sizeof(*st));
 	if (st == NULL)
-		return init_bad("%s%s", "out of memory", "");
+		return config_usage_error("%s%s", "out of memory", "");
 	if (cfg->jwt_key) {
 		if (read_key(cfg->jwt_key, &st->key) != 0)
 			goto fail;
@@ -166,7 +155,7 @@ int auth_init(struct config *cfg)
 	if (cfg->auth_command) {
 		st->command = resolve(cfg->auth_command);
 		if (st->command == NULL) {
-			init_bad("--auth-command: %s: %s", cfg->auth_command,
+			config_usage_error("--auth-command: %s: %s", cfg->auth_command,
 				 "not found or not executable");
 			goto fail;
 		}

@@ -155,8 +155,7 @@ static const struct optdef opts[] = {
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
-__attribute__((format(printf, 1, 2)))
-static int bad(const char *fmt, ...)
+int config_usage_error(const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -165,6 +164,24 @@ static int bad(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "wsinetd: %s (see wsinetd --help)\n", line);
 	return -1;
+}
+
+
+size_t config_passenv(const struct config *c, char **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->npassenv && n < WS_PASSENV_MAX; i++) {
+		const char *v = getenv(c->passenv[i]);
+		if (v == NULL)
+			continue;
+		size_t len = strlen(c->passenv[i]) + strlen(v) + 2;
+		char *e = malloc(len);
+		if (e == NULL)
+			continue;
+		snprintf(e, len, "%s=%s", c->passenv[i], v);
+		out[n++] = e;
+	}
+	return n;
 }
 
 static const struct optdef *find_opt(const char *name, size_t len)
@@ -200,12 +217,12 @@ static void usage(FILE *f)
 static int parse_u64(const char *name, const char *v, uint64_t max, int sized, uint64_t *out)
 {
 	if (v[0] < '0' || v[0] > '9')
-		return bad("--%s: '%s' is not a non-negative number", name, v);
+		return config_usage_error("--%s: '%s' is not a non-negative number", name, v);
 	errno = 0;
 	char *end;
 	unsigned long long n = strtoull(v, &end, 10);
 	if (errno != 0)
-		return bad("--%s: '%s' is out of range (at most %llu)", name, v,
+		return config_usage_error("--%s: '%s' is out of range (at most %llu)", name, v,
 			   (unsigned long long)max);
 	uint64_t mult = 1;
 	if (sized && *end != '\0' && end[1] == '\0') {
@@ -217,9 +234,9 @@ static int parse_u64(const char *name, const char *v, uint64_t max, int sized, u
 		}
 	}
 	if (*end != '\0')
-		return bad("--%s: '%s' is not a number%s", name, v, sized ? " (suffixes: K, M, G)" : "");
+		return config_usage_error("--%s: '%s' is not a number%s", name, v, sized ? " (suffixes: K, M, G)" : "");
 	if (n > max / mult)
-		return bad("--%s: '%s' is too large (at most %llu)", name, v, (unsigned long long)max);
+		return config_usage_error("--%s: '%s' is too large (at most %llu)", name, v, (unsigned long long)max);
 	*out = n * mult;
 	return 0;
 }
@@ -234,7 +251,7 @@ static int parse_bool(const char *name, const char *v, bool *out)
 		*out = false;
 		return 0;
 	}
-	return bad("--%s: '%s' is not true or false", name, v);
+	return config_usage_error("--%s: '%s' is not true or false", name, v);
 }
 
 /* Split a comma list into `arr` (strdup'd items, empty items skipped). */
@@ -254,10 +271,10 @@ static int split_list(const char *name, const char *v, const char **arr, size_t 
 			len--;
 		if (len > 0) {
 			if (*n >= max)
-				return bad("--%s: more than %zu items", name, max);
+				return config_usage_error("--%s: more than %zu items", name, max);
 			char *item = strndup(p, len);
 			if (item == NULL)
-				return bad("out of memory");
+				return config_usage_error("out of memory");
 			if (check && check(name, item) != 0)
 				return -1;
 			arr[(*n)++] = item;
@@ -275,7 +292,7 @@ static int check_token(const char *name, const char *s)
 	for (const char *p = s; *p; p++)
 		if (!strchr("!#$%&'*+-.^_`|~", *p) && !(*p >= '0' && *p <= '9') &&
 		    !(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z'))
-			return bad("--%s: '%s' is not a valid token", name, s);
+			return config_usage_error("--%s: '%s' is not a valid token", name, s);
 	return 0;
 }
 
@@ -284,7 +301,7 @@ static int check_envname(const char *name, const char *s)
 	for (const char *p = s; *p; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= '0' && *p <= '9') || *p == '_'))
-			return bad("--%s: '%s' is not a variable name", name, s);
+			return config_usage_error("--%s: '%s' is not a variable name", name, s);
 	return 0;
 }
 
@@ -292,7 +309,7 @@ static int check_origin(const char *name, const char *s)
 {
 	const char *why;
 	if (!origin_entry_ok(s, &why))
-		return bad("--%s: '%s': %s", name, s, why);
+		return config_usage_error("--%s: '%s': %s", name, s, why);
 	return 0;
 }
 
@@ -300,15 +317,15 @@ static int add_header(const char *name, const char *v, const char **arr, size_t 
 {
 	const char *colon = strchr(v, ':');
 	if (colon == NULL || colon == v)
-		return bad("--%s: '%s' is not 'Name: value'", name, v);
+		return config_usage_error("--%s: '%s' is not 'Name: value'", name, v);
 	for (const char *p = v; p < colon; p++)
 		if (check_token(name, (char[]){ *p, 0 }) != 0)
 			return -1;
 	for (const char *p = colon; *p; p++)
 		if ((unsigned char)*p < 0x20 && *p != '\t')
-			return bad("--%s: control character in header value", name);
+			return config_usage_error("--%s: control character in header value", name);
 	if (*n >= WS_EXTRA_HEADERS_MAX)
-		return bad("--%s: more than %u headers", name, WS_EXTRA_HEADERS_MAX);
+		return config_usage_error("--%s: more than %u headers", name, WS_EXTRA_HEADERS_MAX);
 	arr[(*n)++] = v;
 	return 0;
 }
@@ -317,7 +334,7 @@ static int parse_cidr(const char *name, const char *v, struct cidr *c)
 {
 	char tmp[INET6_ADDRSTRLEN + 8];
 	if (strlen(v) >= sizeof(tmp))
-		return bad("--%s: '%s' is not an address or CIDR", name, v);
+		return config_usage_error("--%s: '%s' is not an address or CIDR", name, v);
 	strcpy(tmp, v);
 	char *slash = strchr(tmp, '/');
 	if (slash)
@@ -330,7 +347,7 @@ static int parse_cidr(const char *name, const char *v, struct cidr *c)
 		c->family = AF_INET6;
 		c->prefix = 128;
 	} else {
-		return bad("--%s: '%s' is not an address or CIDR", name, v);
+		return config_usage_error("--%s: '%s' is not an address or CIDR", name, v);
 	}
 	if (slash) {
 		uint64_t p;
@@ -395,14 +412,14 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 		if (parse_u64(o->name, v, 65535, 0, &n) != 0)
 			return -1;
 		if (n == 0)
-			return bad("--port: 0 is not a port");
+			return config_usage_error("--port: 0 is not a port");
 		c->port = v;
 		return 0;
 	case O_ADDRESS:
 		if (c->naddresses >= CFG_ADDRESSES_MAX)
-			return bad("--address: more than %u addresses", CFG_ADDRESSES_MAX);
+			return config_usage_error("--address: more than %u addresses", CFG_ADDRESSES_MAX);
 		if (*v == '\0')
-			return bad("--address: empty address");
+			return config_usage_error("--address: empty address");
 		c->addresses[c->naddresses++] = v;
 		return 0;
 	case O_MAXFORKS:
@@ -427,28 +444,28 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 		if (parse_u64(o->name, v, WS_MESSAGE_MAX, 1, &n) != 0)
 			return -1;
 		if (n == 0)
-			return bad("--max-message: must be at least 1");
+			return config_usage_error("--max-message: must be at least 1");
 		c->max_message = n;
 		return 0;
 	case O_MAX_REQUEST:
 		if (parse_u64(o->name, v, WS_REQUEST_BYTES_MAX, 1, &n) != 0)
 			return -1;
 		if (n < 64)
-			return bad("--max-request: must be at least 64 bytes");
+			return config_usage_error("--max-request: must be at least 64 bytes");
 		c->max_request = (size_t)n;
 		return 0;
 	case O_MAX_HEADERS:
 		if (parse_u64(o->name, v, WS_HEADERS_MAX, 0, &n) != 0)
 			return -1;
 		if (n < 4)
-			return bad("--max-headers: must be at least 4");
+			return config_usage_error("--max-headers: must be at least 4");
 		c->max_headers = (size_t)n;
 		return 0;
 	case O_REQUEST_TIMEOUT:
 		if (parse_u64(o->name, v, WS_REQUEST_TIMEOUT_MAX, 0, &n) != 0)
 			return -1;
 		if (n == 0)
-			return bad("--request-timeout: must be at least 1 second");
+			return config_usage_error("--request-timeout: must be at least 1 second");
 		c->request_timeout = (unsigned)n;
 		return 0;
 	case O_PING_INTERVAL:
@@ -471,7 +488,7 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 		return add_header(o->name, v, c->headers_http, &c->nheaders_http);
 	case O_TRUST_PROXY:
 		if (c->ntrust_proxy >= CFG_TRUST_MAX)
-			return bad("--trust-proxy: more than %u ranges", CFG_TRUST_MAX);
+			return config_usage_error("--trust-proxy: more than %u ranges", CFG_TRUST_MAX);
 		return parse_cidr(o->name, v, &c->trust_proxy[c->ntrust_proxy++]);
 	case O_DEFLATE:
 		if (strcmp(v, "on") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
@@ -481,13 +498,13 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 			 strcmp(v, "0") == 0)
 			c->deflate = false;
 		else
-			return bad("--deflate: '%s' is not on or off", v);
+			return config_usage_error("--deflate: '%s' is not on or off", v);
 		return 0;
 	case O_DEFLATE_WINDOW_BITS:
 		if (parse_u64(o->name, v, 15, 0, &n) != 0)
 			return -1;
 		if (n < PMD_ZLIB_MIN_BITS)
-			return bad("--deflate-window-bits: %s is below 9 (zlib cannot deflate with "
+			return config_usage_error("--deflate-window-bits: %s is below 9 (zlib cannot deflate with "
 				   "a 256-byte window)", v);
 		c->deflate_window_bits = (unsigned)n;
 		return 0;
@@ -509,10 +526,10 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 		if (split_list(o->name, v, items, CFG_ORIGINS_MAX, &ni, check_origin) != 0)
 			return -1;
 		if (ni == 0)
-			return bad("--origin: empty list");
+			return config_usage_error("--origin: empty list");
 		for (size_t k = 0; k < ni; k++) {
 			if (c->norigins >= CFG_ORIGINS_MAX)
-				return bad("--origin: more than %u entries", CFG_ORIGINS_MAX);
+				return config_usage_error("--origin: more than %u entries", CFG_ORIGINS_MAX);
 			c->origins[c->norigins++] = items[k];
 		}
 		return 0;
@@ -524,7 +541,7 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 	case O_AUTH_QUERY:
 	case O_AUTH_COOKIE:
 		if (*v == '\0' || strlen(v) > 128 || check_token(o->name, v) != 0)
-			return bad("--%s: '%s' is not a name", o->name, v);
+			return config_usage_error("--%s: '%s' is not a name", o->name, v);
 		*(o->id == O_AUTH_QUERY ? &c->auth_query : &c->auth_cookie) = v;
 		return 0;
 	case O_AUTH_PASS_TOKEN:
@@ -532,7 +549,7 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 	case O_JWT_KEY:
 	case O_AUTH_COMMAND:
 		if (*v == '\0')
-			return bad("--%s: empty", o->name);
+			return config_usage_error("--%s: empty", o->name);
 		*(o->id == O_JWT_KEY ? &c->jwt_key : &c->auth_command) = v;
 		return 0;
 	case O_JWT_ALG:
@@ -545,21 +562,21 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 		return 0;
 	case O_JWT_ISSUER:
 		if (*v == '\0')
-			return bad("--jwt-issuer: empty");
+			return config_usage_error("--jwt-issuer: empty");
 		c->jwt_issuer = v;
 		return 0;
 	case O_JWT_AUDIENCE:
 		if (*v == '\0')
-			return bad("--jwt-audience: empty");
+			return config_usage_error("--jwt-audience: empty");
 		if (c->njwt_audiences >= CFG_AUDIENCES_MAX)
-			return bad("--jwt-audience: more than %u", CFG_AUDIENCES_MAX);
+			return config_usage_error("--jwt-audience: more than %u", CFG_AUDIENCES_MAX);
 		c->jwt_audiences[c->njwt_audiences++] = v;
 		return 0;
 	case O_AUTH_TIMEOUT:
 		if (parse_u64(o->name, v, CFG_AUTH_TIMEOUT_MAX, 0, &n) != 0)
 			return -1;
 		if (n == 0)
-			return bad("--auth-timeout: must be at least 1 second");
+			return config_usage_error("--auth-timeout: must be at least 1 second");
 		c->auth_timeout = (unsigned)n;
 		return 0;
 	case O_AUTH_REJECT:
@@ -568,7 +585,7 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 		else if (strcmp(v, "close") == 0)
 			c->auth_reject_close = true;
 		else
-			return bad("--auth-reject: '%s' is not status or close", v);
+			return config_usage_error("--auth-reject: '%s' is not status or close", v);
 		return 0;
 	case O_HANDOFF:
 		return parse_bool(o->name, v, &c->handoff);
@@ -579,7 +596,7 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 	case O_DIR: {
 		struct stat st;
 		if (*v == '\0' || stat(v, &st) != 0 || !S_ISDIR(st.st_mode))
-			return bad("--%s: %s is not a directory", o->name, v);
+			return config_usage_error("--%s: %s is not a directory", o->name, v);
 		*(o->id == O_STATICDIR ? &c->staticdir : o->id == O_CGIDIR ? &c->cgidir : &c->dir) = v;
 		return 0;
 	}
@@ -596,26 +613,26 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 	case O_SSL_TICKET_KEYS:
 		/* Read (and checked) by tls_init at start-up. */
 		if (*v == '\0')
-			return bad("--%s: empty file name", o->name);
+			return config_usage_error("--%s: empty file name", o->name);
 		*(o->id == O_SSLCERT ? &c->sslcert : o->id == O_SSLKEY ? &c->sslkey :
 		  o->id == O_SSLCA ? &c->sslca : &c->ssl_ticket_keys) = v;
 		return 0;
 	case O_SSL_VERIFY:
 		if (strcmp(v, "require") != 0 && strcmp(v, "optional") != 0)
-			return bad("--ssl-verify: '%s' is not require or optional", v);
+			return config_usage_error("--ssl-verify: '%s' is not require or optional", v);
 		c->ssl_verify_optional = strcmp(v, "optional") == 0;
 		return 0;
 	case O_SSL_TIMEOUT:
 		if (parse_u64(o->name, v, CFG_SSL_TIMEOUT_MAX, 0, &n) != 0)
 			return -1;
 		if (n == 0)
-			return bad("--ssl-timeout: must be at least 1 second");
+			return config_usage_error("--ssl-timeout: must be at least 1 second");
 		c->ssl_timeout = (unsigned)n;
 		return 0;
 	case O_LOGLEVEL: {
 		int l = log_level_parse(v);
 		if (l < 0)
-			return bad("--loglevel: '%s' is not one of debug, trace, access, info, error, fatal", v);
+			return config_usage_error("--loglevel: '%s' is not one of debug, trace, access, info, error, fatal", v);
 		c->loglevel = l;
 		return 0;
 	}
@@ -636,7 +653,7 @@ static int apply_json(struct config *c, const struct optdef *o, json_t *val, str
 		    o->id != O_HEADER_HTTP && o->id != O_TRUST_PROXY && o->id != O_PROTOCOL &&
 		    o->id != O_ORIGIN && o->id != O_JWT_AUDIENCE &&
 		    o->id != O_PASSENV)
-			return bad("%s: \"%s\" takes one value, not a list", file, o->name);
+			return config_usage_error("%s: \"%s\" takes one value, not a list", file, o->name);
 		size_t i;
 		json_t *item;
 		if (o->id == O_PROTOCOL || o->id == O_PASSENV) {
@@ -644,12 +661,12 @@ static int apply_json(struct config *c, const struct optdef *o, json_t *val, str
 			size_t total = 1;
 			json_array_foreach(val, i, item) {
 				if (!json_is_string(item))
-					return bad("%s: \"%s\" list items must be strings", file, o->name);
+					return config_usage_error("%s: \"%s\" list items must be strings", file, o->name);
 				total += json_string_length(item) + 1;
 			}
 			char *joined = calloc(1, total);
 			if (joined == NULL)
-				return bad("out of memory");
+				return config_usage_error("out of memory");
 			json_array_foreach(val, i, item) {
 				if (i)
 					strcat(joined, ",");
@@ -662,7 +679,7 @@ static int apply_json(struct config *c, const struct optdef *o, json_t *val, str
 		}
 		json_array_foreach(val, i, item) {
 			if (!json_is_string(item))
-				return bad("%s: \"%s\" list items must be strings", file, o->name);
+				return config_usage_error("%s: \"%s\" list items must be strings", file, o->name);
 			if (apply(c, o, json_string_value(item), 0, s) != 0)
 				return -1;
 		}
@@ -681,12 +698,12 @@ static int apply_json(struct config *c, const struct optdef *o, json_t *val, str
 	} else if (json_is_boolean(val)) {
 		v = json_is_true(val) ? "true" : "false";
 	} else {
-		return bad("%s: \"%s\" has a value of the wrong type", file, o->name);
+		return config_usage_error("%s: \"%s\" has a value of the wrong type", file, o->name);
 	}
 	if (v == NULL)
-		return bad("out of memory");
+		return config_usage_error("out of memory");
 	if (o->kind == K_VALUE && json_is_boolean(val))
-		return bad("%s: \"%s\" needs a value, not true/false", file, o->name);
+		return config_usage_error("%s: \"%s\" needs a value, not true/false", file, o->name);
 	return apply(c, o, v, 0, s);
 }
 
@@ -694,39 +711,39 @@ static int load_config_file(struct config *c, const char *file, struct seen *s)
 {
 	struct stat st;
 	if (stat(file, &st) != 0)
-		return bad("--config: cannot read %s: %s", file, strerror(errno));
+		return config_usage_error("--config: cannot read %s: %s", file, strerror(errno));
 	if (st.st_size > (off_t)WS_CONFIG_BYTES_MAX)
-		return bad("--config: %s is larger than %u bytes", file, WS_CONFIG_BYTES_MAX);
+		return config_usage_error("--config: %s is larger than %u bytes", file, WS_CONFIG_BYTES_MAX);
 	json_error_t jerr;
 	json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
-		return bad("--config: %s:%d: %s", file, jerr.line, jerr.text);
+		return config_usage_error("--config: %s:%d: %s", file, jerr.line, jerr.text);
 	c->tree = root; /* kept for the process lifetime: option strings point into it */
 	if (!json_is_object(root))
-		return bad("--config: %s: the top level must be a JSON object", file);
+		return config_usage_error("--config: %s: the top level must be a JSON object", file);
 	const char *key;
 	json_t *val;
 	json_object_foreach(root, key, val) {
 		if (strcmp(key, "program") == 0) {
 			/* "program": ["/path/prog", "arg"...], used when argv names none. */
 			if (!json_is_array(val) || json_array_size(val) == 0)
-				return bad("--config: %s: \"program\" must be a non-empty array of strings", file);
+				return config_usage_error("--config: %s: \"program\" must be a non-empty array of strings", file);
 			/* The command line's PROGRAM, if any, replaces this later. */
 			char **pv = c->argv = calloc(json_array_size(val) + 1, sizeof(char *));
 			if (pv == NULL)
-				return bad("out of memory");
+				return config_usage_error("out of memory");
 			size_t i;
 			json_t *item;
 			json_array_foreach(val, i, item) {
 				if (!json_is_string(item))
-					return bad("--config: %s: \"program\" must be strings", file);
+					return config_usage_error("--config: %s: \"program\" must be strings", file);
 				pv[i] = (char *)json_string_value(item);
 			}
 			continue;
 		}
 		const struct optdef *o = find_opt(key, strlen(key));
 		if (o == NULL || o->id == O_CONFIG || o->id == O_HELP || o->id == O_VERSION)
-			return bad("--config: %s: unknown option \"%s\"", file, key);
+			return config_usage_error("--config: %s: unknown option \"%s\"", file, key);
 		if (apply_json(c, o, val, s, file) != 0)
 			return -1;
 	}
@@ -739,10 +756,10 @@ static int resolve_program(struct config *c)
 {
 	const char *p = c->argv[0];
 	if (*p == '\0')
-		return bad("empty program name");
+		return config_usage_error("empty program name");
 	if (strchr(p, '/')) {
 		if (access(p, X_OK) != 0)
-			return bad("program %s: %s", p, strerror(errno));
+			return config_usage_error("program %s: %s", p, strerror(errno));
 		c->program = p;
 		return 0;
 	}
@@ -755,7 +772,7 @@ static int resolve_program(struct config *c)
 		size_t dl = e ? (size_t)(e - path) : strlen(path);
 		char *cand = malloc(dl + plen + 3);
 		if (cand == NULL)
-			return bad("out of memory");
+			return config_usage_error("out of memory");
 		if (dl == 0)
 			sprintf(cand, "./%s", p);
 		else
@@ -770,7 +787,7 @@ static int resolve_program(struct config *c)
 			break;
 		path = e + 1;
 	}
-	return bad("program %s: not found in PATH", p);
+	return config_usage_error("program %s: not found in PATH", p);
 }
 
 int config_parse(int argc, char **argv, struct config *c)
@@ -814,11 +831,11 @@ int config_parse(int argc, char **argv, struct config *c)
 		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
 		const struct optdef *o = find_opt(name, nlen);
 		if (o == NULL)
-			return bad("unknown option '%.*s'", (int)(nlen + (size_t)(name - a)), a);
+			return config_usage_error("unknown option '%.*s'", (int)(nlen + (size_t)(name - a)), a);
 		const char *v = eq ? eq + 1 : NULL;
 		if (o->kind == K_VALUE && v == NULL) {
 			if (i + 1 >= argc)
-				return bad("--%s needs a value", o->name);
+				return config_usage_error("--%s needs a value", o->name);
 			v = argv[++i];
 		}
 		if (o->id == O_HELP) {
@@ -845,35 +862,35 @@ int config_parse(int argc, char **argv, struct config *c)
 		free(c->argv); /* the file's "program", if any: the command line wins */
 		c->argv = &argv[i];
 	} else if (c->argv == NULL && c->dir == NULL)
-		return bad("no PROGRAM given (or --dir=DIR)");
+		return config_usage_error("no PROGRAM given (or --dir=DIR)");
 	if (c->dir && c->argv)
-		return bad("--dir and a PROGRAM exclude each other: --dir runs DIR/name for /name");
+		return config_usage_error("--dir and a PROGRAM exclude each other: --dir runs DIR/name for /name");
 	/* As in websocketd: the console answers every plain GET of an endpoint, so there
 	 * would be no path left for files or CGI. */
 	if (c->devconsole && (c->staticdir || c->cgidir))
-		return bad("--devconsole cannot be combined with --staticdir or --cgidir");
+		return config_usage_error("--devconsole cannot be combined with --staticdir or --cgidir");
 	if (c->jwt_key && c->auth_command)
-		return bad("--jwt-key and --auth-command exclude each other");
+		return config_usage_error("--jwt-key and --auth-command exclude each other");
 	if ((c->jwt_algs || c->jwt_issuer || c->njwt_audiences || c->jwt_leeway) && !c->jwt_key)
-		return bad("--jwt-alg, --jwt-issuer, --jwt-audience and --jwt-leeway need --jwt-key");
+		return config_usage_error("--jwt-alg, --jwt-issuer, --jwt-audience and --jwt-leeway need --jwt-key");
 	if ((c->auth_query || c->auth_cookie || c->auth_pass_token || c->auth_reject_close) &&
 	    !c->jwt_key && !c->auth_command)
-		return bad("--auth-query, --auth-cookie, --auth-pass-token and --auth-reject need "
+		return config_usage_error("--auth-query, --auth-cookie, --auth-pass-token and --auth-reject need "
 			   "--jwt-key or --auth-command");
 	if (c->naddresses && !c->port)
-		return bad("--address needs --port");
+		return config_usage_error("--address needs --port");
 	if (c->require_protocol && c->nprotocols == 0)
-		return bad("--require-protocol needs --protocol");
+		return config_usage_error("--require-protocol needs --protocol");
 	if (c->handoff && c->mode != MODE_LINES)
-		return bad("--handoff cannot be combined with --binary or --json");
+		return config_usage_error("--handoff cannot be combined with --binary or --json");
 	if (c->ssl && (c->sslcert == NULL || c->sslkey == NULL))
-		return bad("--ssl needs --sslcert=FILE and --sslkey=FILE");
+		return config_usage_error("--ssl needs --sslcert=FILE and --sslkey=FILE");
 	if (!c->ssl && (c->sslcert || c->sslkey || c->sslca || c->ssl_ticket_keys))
-		return bad("--sslcert, --sslkey, --sslca and --ssl-ticket-keys need --ssl");
+		return config_usage_error("--sslcert, --sslkey, --sslca and --ssl-ticket-keys need --ssl");
 	if (c->ssl_verify_optional && c->sslca == NULL)
-		return bad("--ssl-verify needs --sslca");
+		return config_usage_error("--ssl-verify needs --sslca");
 	if (c->ssl && c->handoff)
-		return bad("--handoff cannot be combined with --ssl: the program would get the "
+		return config_usage_error("--handoff cannot be combined with --ssl: the program would get the "
 			   "encrypted stream");
 	if (c->dir)
 		return 0; /* each connection finds its program in DIR */

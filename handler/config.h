@@ -106,4 +106,13 @@ int config_parse(int argc, char **argv, struct config *out);
 /* True if addr (AF_INET/AF_INET6 bytes) lies in one of the --trust-proxy ranges. */
 bool config_trusts(const struct config *c, int family, const uint8_t *addr);
 
+/* "NAME=VALUE" (malloc'd, the caller frees) for each --passenv name set in our own
+ * environment; returns how many were stored in out[0..WS_PASSENV_MAX). */
+size_t config_passenv(const struct config *c, char **out);
+
+/* One precise line on stderr for a bad option or value ("wsinetd: ... (see wsinetd
+ * --help)"); returns -1 so start-up checks can `return config_usage_error(...)`. */
+__attribute__((format(printf, 1, 2)))
+int config_usage_error(const char *fmt, ...);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,23 @@ void transport_fd_init(struct transport *t, int rfd, int wfd)
 	set_nonblock(rfd);
 	if (wfd != rfd)
 		set_nonblock(wfd);
+}
+
+void conn_unique_id(char out[25])
+{
+	uint8_t r[12];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		/* getrandom fails only on an interrupted or missing call: pid and the clock
+		 * still tell connections apart. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint32_t pid = (uint32_t)getpid();
+		uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		memcpy(r, &pid, 4);
+		memcpy(r + 4, &ns, 8);
+	}
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
 int64_t now_ms(void)

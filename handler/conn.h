@@ -56,6 +56,9 @@ struct peer {
  * (UCSPI). */
 void conn_peer(int fd, struct peer *p);
 
+/* UNIQUE_ID for the program: 24 random hex digits and a NUL. */
+void conn_unique_id(char out[25]);
+
 /* Monotonic milliseconds. */
 int64_t now_ms(void);
 

@@ -2,6 +2,7 @@
  * (see http_plain.h). The pure parts live in urlpath, mime, httpdate, http_resp,
  * cgiresp and devconsole; this file does the I/O and the decisions. */
 #include "http_plain.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -373,33 +373,6 @@ out:
 
 /* ------------------------------------------------------------------ CGI */
 
-/* NUL-terminated copy of a slice; NULL on allocation failure. */
-static char *dup_slice(const char *p, size_t n)
-{
-	char *s = malloc(n + 1);
-	if (s) {
-		memcpy(s, p, n);
-		s[n] = '\0';
-	}
-	return s;
-}
-
-static size_t collect_passenv(const struct config *cfg, char **out)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < cfg->npassenv; i++) {
-		const char *v = getenv(cfg->passenv[i]);
-		if (v == NULL)
-			continue;
-		size_t len = strlen(cfg->passenv[i]) + strlen(v) + 2;
-		char *e = malloc(len);
-		if (e == NULL)
-			continue;
-		snprintf(e, len, "%s=%s", cfg->passenv[i], v);
-		out[n++] = e;
-	}
-	return n;
-}
 
 /* Content-Length of the request: -1 for none, -2 malformed (several different values,
  * not digits), else the value (capped at WS_CGI_BODY_MAX + 1 for "too large"). */
@@ -460,7 +433,7 @@ static int cgi_head(struct hp *h, struct cgi_run *c, char *out, size_t cap)
 		const struct cgi_header *g = &c->cr.headers[i];
 		if (cgiresp_hop_by_hop(g->name, g->name_len))
 			continue;
-		char *nm = dup_slice(g->name, g->name_len), *val = dup_slice(g->value, g->value_len);
+		char *nm = strndup(g->name, g->name_len), *val = strndup(g->value, g->value_len);
 		if (nm && val)
 			http_resp_header(&r, nm, val);
 		free(nm);
@@ -573,11 +546,16 @@ static void cgi_relay(struct hp *h, struct cgi_run *c, int sigfd)
 			i_net = np++;
 		}
 		int64_t wait = deadline - now;
-		int r = poll(p, (nfds_t)np, wait > 1000 ? 1000 : (int)wait);
+		/* Body bytes the transport already holds (TLS decrypted them) raise no POLLIN:
+		 * take them without waiting. */
+		bool held = i_net >= 0 && h->t->ops->pending && h->t->ops->pending(h->t);
+		int r = poll(p, (nfds_t)np, held ? 0 : wait > 1000 ? 1000 : (int)wait);
 		if (r < 0 && errno != EINTR)
 			return;
-		if (r <= 0)
+		if (r <= 0 && !held)
 			continue;
+		if (held)
+			p[i_net].revents |= POLLIN;
 		if (p[i_sig].revents)
 			cgi_signals(c, sigfd);
 		if (i_in >= 0 && p[i_in].revents) {
@@ -663,13 +641,13 @@ static int serve_cgi(struct hp *h, const struct route *rt, struct buf *in, size_
 
 	int rc = X_SYSTEM;
 	char *passenv[WS_PASSENV_MAX];
-	size_t npassenv = collect_passenv(cfg, passenv);
-	char *target = dup_slice(h->req->target, h->req->target_len);
-	char *path = dup_slice(h->path, h->path_len);
-	char *query = dup_slice(h->query, h->query_len);
+	size_t npassenv = config_passenv(cfg, passenv);
+	char *target = strndup(h->req->target, h->req->target_len);
+	char *path = strndup(h->path, h->path_len);
+	char *query = strndup(h->query, h->query_len);
 	int hi = hdr_find(h->req, "Host", 0);
-	char *host = hi >= 0 ? dup_slice(h->req->headers[hi].value, h->req->headers[hi].value_len) :
-			       dup_slice("", 0);
+	char *host = hi >= 0 ? strndup(h->req->headers[hi].value, h->req->headers[hi].value_len) :
+			       strndup("", 0);
 	int cti = hdr_find(h->req, "Content-Type", 0);
 	char *ctype = NULL, *clenv = NULL, *sfile = NULL;
 	char *arena = malloc(WS_ENV_BYTES_MAX);
@@ -707,12 +685,9 @@ static int serve_cgi(struct hp *h, const struct route *rt, struct buf *in, size_
 		snprintf(clenv, 40, "CONTENT_LENGTH=");
 	snprintf(sfile, sfl, "SCRIPT_FILENAME=%s", rt->file);
 	char uid[25];
-	uint8_t rnd[12];
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		memset(rnd, 0, sizeof(rnd));
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(uid + 2 * i, 3, "%02x", rnd[i]);
-	const char *extra[] = { ctype, clenv, sfile };
+	conn_unique_id(uid);
+	const char *extra[3 + TLS_ENV_MAX] = { ctype, clenv, sfile };
+	size_t nextra = 3 + tls_env(extra + 3, TLS_ENV_MAX);
 	struct cgienv_in ci = {
 		.req = h->req,
 		.server_software = "wsinetd/" WSINETD_VERSION,
@@ -727,12 +702,12 @@ static int serve_cgi(struct hp *h, const struct route *rt, struct buf *in, size_
 		.path_translated = "",
 		.query_string = query,
 		.unique_id = uid,
-		.https = false,
+		.https = h->cfg->ssl,
 		.pass_authorization = false,
 		.passenv = (const char *const *)passenv,
 		.npassenv = npassenv,
 		.extra = extra,
-		.nextra = sizeof(extra) / sizeof(extra[0]),
+		.nextra = nextra,
 	};
 	const char *why = NULL;
 	int ne = cgienv_build(&ci, arena, WS_ENV_BYTES_MAX, envp, WS_ENV_ENTRIES_MAX + 1, &why);

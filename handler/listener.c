@@ -102,9 +102,15 @@ static int bind_one(const char *addr, const char *port, int *fds, size_t *nfds)
 	return bound > 0 ? 0 : -1;
 }
 
-/* Past --maxforks: answer 429 without forking, without blocking the accept loop. */
-static void reject_busy(int fd)
+/* Past --maxforks: answer 429 without forking, without blocking the accept loop. With
+ * --ssl no answer is possible without a TLS handshake, which is the very work being
+ * refused: the connection is just closed. */
+static void reject_busy(int fd, bool tls)
 {
+	if (tls) {
+		close(fd);
+		return;
+	}
 	char out[512];
 	int n = ws_render_error(out, sizeof(out), 429, "too many connections, try again later",
 				NULL, 0);
@@ -207,14 +213,14 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 					if (h.n >= cfg->maxforks) {
 						log_info("429: %zu handlers running (--maxforks=%u)", h.n,
 							 cfg->maxforks);
-						reject_busy(cfd);
+						reject_busy(cfd, cfg->ssl);
 						continue;
 					}
 				}
 				pid_t pid = fork();
 				if (pid < 0) {
 					log_error("fork: %s", strerror(errno));
-					reject_busy(cfd);
+					reject_busy(cfd, cfg->ssl);
 					continue;
 				}
 				if (pid == 0) {

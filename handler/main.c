@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -174,47 +173,9 @@ static void apply_forwarded_for(const struct http_req *req, struct peer *p)
 	}
 }
 
-/* Copy "NAME=VALUE" for each --passenv name that is set. */
-static size_t collect_passenv(char **out)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < cfg->npassenv; i++) {
-		const char *v = getenv(cfg->passenv[i]);
-		if (v == NULL)
-			continue;
-		size_t len = strlen(cfg->passenv[i]) + strlen(v) + 2;
-		char *e = malloc(len);
-		if (e == NULL)
-			continue;
-		snprintf(e, len, "%s=%s", cfg->passenv[i], v);
-		out[n++] = e;
-	}
-	return n;
-}
-
-static void unique_id(char out[25])
-{
-	uint8_t r[12];
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		memset(r, 0, sizeof(r));
-	for (size_t i = 0; i < sizeof(r); i++)
-		snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
-
 static const char *mode_name(enum ws_mode m)
 {
 	return m == MODE_BINARY ? "binary" : m == MODE_JSON ? "json" : "lines";
-}
-
-/* Copy a slice to a NUL-terminated heap string (request fields for the environment). */
-static char *slice_dup(const char *p, size_t n)
-{
-	char *s = malloc(n + 1);
-	if (s) {
-		memcpy(s, p, n);
-		s[n] = '\0';
-	}
-	return s;
 }
 
 /* After an accepted upgrade in --handoff mode: the program takes our place. */
@@ -410,13 +371,13 @@ static int serve(struct session *s, int rfd, int wfd)
 	snprintf(ws_extensions, sizeof(ws_extensions), "WS_EXTENSIONS=%s", deflate ? ext : "");
 
 	/* The program's environment. */
-	s->npassenv = collect_passenv(s->passenv);
+	s->npassenv = config_passenv(cfg, s->passenv);
 	char uid[25];
-	unique_id(uid);
-	char *target = s->target = slice_dup(req->target, req->target_len);
-	char *path = s->path = slice_dup(hs.path, hs.path_len);
-	char *query = s->query = slice_dup(hs.query, hs.query_len);
-	char *host = s->host = slice_dup(hs.host, hs.host_len);
+	conn_unique_id(uid);
+	char *target = s->target = strndup(req->target, req->target_len);
+	char *path = s->path = strndup(hs.path, hs.path_len);
+	char *query = s->query = strndup(hs.query, hs.query_len);
+	char *host = s->host = strndup(hs.host, hs.host_len);
 	if (!target || !path || !query || !host)
 		return EXIT_SYSTEM;
 	/* SERVER_NAME is the Host without its port (bracketed IPv6 kept whole). */

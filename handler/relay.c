@@ -579,7 +579,9 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 	 * the object around it; its decoded payload is bounded by jpayload. */
 	r->line_max = cfg->mode == MODE_JSON ? 6 * maxmsg + 64 : maxmsg;
 	buf_init(&r->from_prog, r->line_max + WS_IO_CHUNK + 1);
-	buf_init(&r->to_sock, WS_QUEUE_HIGH + 3 * WS_IO_CHUNK + maxmsg + 1024);
+	/* One whole message on top of the high-water mark, plus the worst deflate expansion
+	 * (stored blocks: 5 bytes per 64 KiB) and frame headers. */
+	buf_init(&r->to_sock, WS_QUEUE_HIGH + 3 * WS_IO_CHUNK + maxmsg + maxmsg / 64 + 8192);
 	buf_init(&r->jpayload, maxmsg);
 	struct ws_deflate zs;
 	if (pmd != NULL) {

@@ -112,6 +112,10 @@ bench: deps wsinetd build/bench/wsbench
 	/usr/bin/python3 bench/run.py
 	/usr/bin/python3 bench/tls.py
 
+# Refresh the README's dev console picture (docs/devconsole.png) from the browser test.
+screenshot: deps wsinetd
+	WSINETD=$(CURDIR)/wsinetd WSINETD_UPDATE_DOCS=1 tests/browser/t_80_devconsole.js
+
 run: deps wsinetd
 	@echo "wsinetd: serving scripts/greeter.sh with the dev console"
 	@echo "wsinetd: open http://127.0.0.1:8080/ in a browser, Connect, type hi (Ctrl-C here stops it)"
@@ -131,5 +135,5 @@ install: wsinetd
 clean:
 	rm -rf build wsinetd
 
-.PHONY: all deps check run install clean unit-bins bench fuzz fuzz-bins
+.PHONY: all deps check run install clean unit-bins bench fuzz fuzz-bins screenshot
 .DELETE_ON_ERROR:

@@ -4,9 +4,8 @@
 // "hi" and waits for "Hey there"; sees the close code when scripts/env.sh exits; sends
 // binary to scripts/json.sh in --json mode; checks the page made no request but to its
 // own endpoint (browser side and server log); checks it fits a phone's width; saves
-// screenshots under build/test-output/browser/t_80_devconsole/ (docs/devconsole.png with
-// WSINETD_UPDATE_DOCS=1, which `make screenshot` sets)
-// (the README's). Prints TAP. Every process it starts is killed by PID at the end.
+// screenshots under build/test-output/browser/t_80_devconsole/ (and docs/devconsole.png,
+// the README's, when WSINETD_UPDATE_DOCS=1: `make screenshot`). Prints TAP. Every process it starts is killed by PID at the end.
 "use strict";
 const fs = require("fs");
 const os = require("os");
@@ -200,7 +199,6 @@ async function main() {
        "every log entry is timestamped", entries.join(" "));
     const shot = path.join(OUT, "devconsole.png");
     await page.screenshot({ path: shot });
-    fs.mkdirSync(path.join(REPO, "docs"), { recursive: true });
     // The README's picture is this screenshot; `make screenshot` refreshes it on purpose
     // (a test run must not leave the checkout modified).
     if (process.env.WSINETD_UPDATE_DOCS === "1")

@@ -11,6 +11,7 @@ import os
 import resource
 import selectors
 import sys
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faultlib import *  # noqa: F401,F403
 

@@ -18,6 +18,7 @@ after each: no zombie, no orphan, no fd left open (faultlib.settle)."""
 import os
 import sys
 import threading
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faultlib import *  # noqa: F401,F403
 

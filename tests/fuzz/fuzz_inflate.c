@@ -9,7 +9,9 @@
  *     error; the inflated size of a message never passes the cap (the decompression
  *     bomb bound), and out never grows past its own max;
  *   - feeding a message in random pieces gives the same bytes and the same outcome as
- *     feeding it whole (a separate context with the same parameters);
+ *     feeding it whole (a separate context with the same parameters) when the window is
+ *     15 bits; with a smaller window the split feed may refuse what the whole one took
+ *     (zlib's window check, see below), never the other way round;
  *   - after the fuzz messages, a message we compress ourselves (wsd_compress) inflates
  *     back to its bytes on a fresh context with the same window. */
 #include <stdbool.h>
@@ -83,13 +85,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_init(&b, 1 << 20);
 		int ra = feed(&whole, m, n, NULL, &a, max);
 		int rb = feed(&split, m, n, &g, &b, max);
-		CHECK(ra == rb, "whole %d, split %d", ra, rb);
-		if (ra == 0)
+		/* zlib checks a match distance against its window plus what the same
+		 * inflate() call already wrote, so a stream using distances beyond the
+		 * negotiated window can pass when inflated in one piece and fail (1007)
+		 * in several: only with the full 32 KiB window must the two agree. A
+		 * split feed is never more lenient than a whole one. */
+		if (pp.client_max_window_bits == 15)
+			CHECK(ra == rb, "whole %d, split %d", ra, rb);
+		else
+			CHECK(ra == rb || rb == WS_E_MALFORMED, "whole %d, split %d", ra, rb);
+		if (ra == 0 && rb == 0)
 			CHECK(buf_used(&a) == buf_used(&b) &&
 			      (buf_used(&a) == 0 ||
 			       memcmp(buf_data(&a), buf_data(&b), buf_used(&a)) == 0),
 			      "whole and split inflate differ");
-		whole_dead = ra < 0; /* after an error the connection is closed */
+		whole_dead = ra < 0 || rb < 0; /* after an error the connection is closed */
 		buf_free(&a, 0);
 		buf_free(&b, 0);
 		free(m);

@@ -178,13 +178,13 @@ void auth_wipe(const struct config *cfg)
 /* ------------------------------------------------------------------ Origin */
 
 int auth_origin(const struct config *cfg, const struct http_req *req,
-		const struct ws_hs_result *hs, const char **why, char *detail, size_t cap)
+		const struct ws_hs_result *hs, bool tls, const char **why, char *detail, size_t cap)
 {
 	size_t n = hdr_count(req, "Origin");
 	int i = hdr_find(req, "Origin", 0);
 	const char *ov = i >= 0 ? req->headers[i].value : NULL;
 	size_t ol = i >= 0 ? req->headers[i].value_len : 0;
-	struct origin_policy pol = { cfg->origins, cfg->norigins, cfg->sameorigin };
+	struct origin_policy pol = { cfg->origins, cfg->norigins, cfg->sameorigin, tls };
 	enum origin_verdict v = origin_check(ov, ol, n, hs->host, hs->host_len, &pol);
 	int ol_i = ol > 200 ? 200 : (int)ol;
 	switch (v) {

@@ -45,7 +45,7 @@ void auth_wipe(const struct config *cfg);
 /* Origin policy. Returns 0 when allowed, else 403 with a one-line body in *why (static)
  * and a log line in detail (names the flag that would allow the request). */
 int auth_origin(const struct config *cfg, const struct http_req *req,
-		const struct ws_hs_result *hs, const char **why, char *detail, size_t cap);
+		const struct ws_hs_result *hs, bool tls, const char **why, char *detail, size_t cap);
 
 struct auth_outcome {
 	int status;            /* 0 accepted or no authentication configured; 401, 403, 500 */

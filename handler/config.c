@@ -91,7 +91,7 @@ static const struct optdef opts[] = {
 	{ "header-http", O_HEADER_HTTP, K_VALUE, "'NAME: VALUE'", "none",
 	  "extra header on plain HTTP answers only (repeatable)" },
 	{ "trust-proxy", O_TRUST_PROXY, K_VALUE, "CIDR", "none",
-	  "take REMOTE_ADDR from X-Forwarded-For when the peer is in CIDR (repeatable)" },
+	  "from a proxy in CIDR believe X-Forwarded-For and -Proto (repeatable)" },
 	{ "origin", O_ORIGIN, K_VALUE, "LIST", "same-origin with Host",
 	  "allowed Origins: scheme://host[:port], host[:port], *.domain, null, * (repeatable)" },
 	{ "sameorigin", O_SAMEORIGIN, K_FLAG, NULL, "off",

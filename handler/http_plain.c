@@ -271,16 +271,22 @@ static int serve_static(struct hp *h)
 	fd = open_regular(dir, dfd, norm + 1, &st);
 	if (fd < 0 && errno == EISDIR) {
 		if (!urlpath_is_folder(norm, (size_t)n)) {
-			/* A folder's relative links need its '/': redirect, keeping the path as
-			 * sent and the query. */
-			size_t ll = h->path_len + h->query_len + 3;
+			/* A folder's relative links need its '/': redirect to "./last/" (and the
+			 * query). Relative on purpose: a raw path "//host" would otherwise become
+			 * an authority (an open redirect), and "./" keeps a segment holding ':'
+			 * from passing for a scheme. The raw path ends in a non-empty segment. */
+			const char *seg = h->path + h->path_len;
+			while (seg > h->path && seg[-1] != '/')
+				seg--;
+			size_t sl = (size_t)(h->path + h->path_len - seg);
+			size_t ll = 2 + sl + 1 + 1 + h->query_len + 1;
 			char *loc = malloc(ll);
 			if (loc == NULL) {
 				close(dfd);
 				rc = answer(h, 500, "out of memory", NULL, NULL);
 				goto out;
 			}
-			snprintf(loc, ll, "%.*s/%s%.*s", (int)h->path_len, h->path,
+			snprintf(loc, ll, "./%.*s/%s%.*s", (int)sl, seg,
 				 h->query_len ? "?" : "", (int)h->query_len, h->query);
 			close(dfd);
 			rc = answer(h, 301, "this is a folder: its URL ends with '/'", "Location", loc);

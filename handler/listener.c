@@ -78,8 +78,9 @@ static int bind_one(const char *addr, const char *port, int *fds, size_t *nfds)
 	struct addrinfo *ai;
 	int e = getaddrinfo(host, port, &hints, &ai);
 	if (e != 0) {
-		log_error("--address=%s: %s", addr ? addr : "*", gai_strerror(e));
-		return -1;
+		/* Not an address we can have: a usage error (exit 2), unlike a failed bind. */
+		config_usage_error("--address=%s: %s", addr ? addr : "*", gai_strerror(e));
+		return -2;
 	}
 	int bound = 0;
 	for (struct addrinfo *p = ai; p && *nfds < LISTEN_MAX; p = p->ai_next) {
@@ -139,12 +140,15 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 		}
 	} else if (cfg->naddresses == 0) {
 		/* websocketd's default: every address, IPv4 and IPv6. */
-		if (bind_one(NULL, cfg->port, fds, &nfds) != 0)
-			return 5;
+		int b = bind_one(NULL, cfg->port, fds, &nfds);
+		if (b != 0)
+			return b == -2 ? 2 : 5;
 	} else {
-		for (size_t i = 0; i < cfg->naddresses; i++)
-			if (bind_one(cfg->addresses[i], cfg->port, fds, &nfds) != 0)
-				return 5;
+		for (size_t i = 0; i < cfg->naddresses; i++) {
+			int b = bind_one(cfg->addresses[i], cfg->port, fds, &nfds);
+			if (b != 0)
+				return b == -2 ? 2 : 5;
+		}
 	}
 	int sigfd = child_signals_setup();
 	if (sigfd < 0) {

@@ -136,6 +136,21 @@ static void fmt_peer(const struct peer *p, char *buf, size_t len)
 		snprintf(buf, len, "%s:%s", p->addr, p->port[0] ? p->port : "-");
 }
 
+/* X-Forwarded-Proto: https from a --trust-proxy peer (a proxy that terminated TLS). */
+static bool forwarded_https(const struct http_req *req, const struct peer *p)
+{
+	if (cfg->ntrust_proxy == 0 || p->family == 0 || !config_trusts(cfg, p->family, p->raw))
+		return false;
+	int i = hdr_find(req, "X-Forwarded-Proto", 0);
+	if (i < 0)
+		return false;
+	size_t pos = 0, len;
+	const char *item;
+	/* The first element is the client's side of the first proxy. */
+	return hdr_list_next(req->headers[i].value, req->headers[i].value_len, &pos, &item, &len) &&
+	       hdr_ieq(item, len, "https");
+}
+
 /* X-Forwarded-For is believed only from a --trust-proxy peer: walk it from the right,
  * skipping trusted proxies; the first other address is the client. */
 static void apply_forwarded_for(const struct http_req *req, struct peer *p)
@@ -330,13 +345,16 @@ static int serve(struct session *s, int rfd, int wfd)
 		respond_error(&t, hs.status, hs.why, peer_s);
 		return EXIT_REFUSED;
 	}
+	/* Our scheme, for same-origin: TLS here, or X-Forwarded-Proto from a trusted proxy
+	 * that terminated it (checked before X-Forwarded-For rewrites the peer). */
+	bool scheme_tls = cfg->ssl || forwarded_https(req, &peer);
 	apply_forwarded_for(req, &peer);
 	fmt_peer(&peer, peer_s, sizeof(peer_s));
 
 	/* Origin (auth.h): a cross-site page must not reach the program (RFC 6455 10.2). */
 	const char *owhy = NULL;
 	char odetail[600];
-	if (auth_origin(cfg, req, &hs, &owhy, odetail, sizeof(odetail)) != 0) {
+	if (auth_origin(cfg, req, &hs, scheme_tls, &owhy, odetail, sizeof(odetail)) != 0) {
 		log_info("%s: %s", peer_s, odetail);
 		respond_error(&t, 403, owhy, peer_s);
 		return EXIT_REFUSED;

@@ -188,14 +188,19 @@ static bool entry_matches(const char *entry, const struct oparts *o)
 	return host_matches(&e, o) && want == effective_port(o->port, o);
 }
 
-static bool same_origin(const struct oparts *o, const char *host, size_t host_len)
+static bool same_origin(const struct oparts *o, const char *host, size_t host_len, bool tls)
 {
 	struct oparts h;
 	memset(&h, 0, sizeof(h));
 	if (host == NULL || !hostport_parse(host, host_len, &h))
 		return false;
+	/* RFC 6454 5: scheme, host and port. Our scheme is the connection's: an http page
+	 * is not same-origin with a wss endpoint, nor is any other scheme (-1) with either. */
+	long ours = tls ? 443 : 80;
+	if (default_port(o->scheme, o->scheme_len) != ours)
+		return false;
 	return ieq(h.host, h.host_len, o->host, o->host_len) &&
-	       effective_port(h.port, o) == effective_port(o->port, o);
+	       (h.port >= 0 ? h.port : ours) == effective_port(o->port, o);
 }
 
 enum origin_verdict origin_check(const char *origin, size_t origin_len, size_t n_origin_headers,
@@ -216,7 +221,7 @@ enum origin_verdict origin_check(const char *origin, size_t origin_len, size_t n
 	if (!origin_parse(origin, origin_len, &o))
 		return ORIGIN_MALFORMED;
 	if (pol->nallow == 0 || pol->sameorigin) {
-		if (!same_origin(&o, host, host_len))
+		if (!same_origin(&o, host, host_len, pol->tls))
 			return ORIGIN_DENIED;
 		if (pol->nallow == 0)
 			return ORIGIN_ALLOWED;

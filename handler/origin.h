@@ -35,12 +35,13 @@ struct origin_policy {
 	const char *const *allow;  /* --origin entries (validated with origin_entry_ok) */
 	size_t nallow;
 	bool sameorigin;           /* --sameorigin: same-origin with Host is required too */
+	bool tls;                  /* our scheme: https/wss when true, else http/ws */
 };
 
 /* Check one Origin value (the caller passes n_origin_headers so that two Origin headers
  * are refused) against the policy. host is the request's Host value. With nallow == 0
- * the Origin must be same-origin with Host: its host and port equal Host's (Host's port
- * defaulting to the Origin scheme's default). With nallow > 0 an entry must match, and
+ * the Origin must be same-origin with us (RFC 6454 5): its scheme that of the connection
+ * (pol->tls), its host and port equal Host's (Host's port defaulting to our scheme's). With nallow > 0 an entry must match, and
  * with sameorigin also Host. */
 enum origin_verdict origin_check(const char *origin, size_t origin_len, size_t n_origin_headers,
 				 const char *host, size_t host_len, const struct origin_policy *pol);

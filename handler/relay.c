@@ -118,8 +118,10 @@ static int queue_compressed(struct relay *r, uint8_t opcode, const uint8_t *p, s
 
 static void queue_message(struct relay *r, uint8_t opcode, const uint8_t *p, size_t n)
 {
-	if (r->close_sent)
-		return; /* nothing may follow our Close (RFC 6455 5.5.1) */
+	/* Nothing may follow our Close (RFC 6455 5.5.1); nothing reaches a peer whose side
+	 * is gone (and the access record counts only what went out). */
+	if (r->close_sent || r->sock_wr_done)
+		return;
 	if (queue_compressed(r, opcode, p, n) == 0 || queue_frame(r, opcode, p, n) == 0) {
 		r->res->msgs_out++;
 		r->res->bytes_out += n;
@@ -130,6 +132,11 @@ static void queue_close(struct relay *r, unsigned code, const char *reason)
 {
 	if (r->close_sent)
 		return;
+	if (r->sock_wr_done) {
+		/* The peer is gone: no Close goes out, and none is recorded as sent. */
+		r->close_sent = true;
+		return;
+	}
 	uint8_t p[2 + WS_CLOSE_REASON_MAX] = { 0 };
 	size_t n = 0;
 	if (code != 0 && code != 1005) {
@@ -284,6 +291,13 @@ static void decode_input(struct relay *r, int64_t now)
 	/* Call until WS_EV_NONE even with nothing left: a message's MSG_END comes in a
 	 * call of its own after the DATA that carried its last bytes. */
 	while (!r->in_discard) {
+		/* Backpressure per message, not per read: one read can hold many compressed
+		 * messages of up to --max-message each once inflated. At a message boundary
+		 * with a full queue, the rest waits in r->in until the queue drains. */
+		if (!r->parser.in_msg && !r->parser.in_frame &&
+		    (buf_used(&r->to_prog) - r->pending >= WS_QUEUE_HIGH ||
+		     buf_used(&r->to_sock) >= WS_QUEUE_HIGH))
+			return;
 		struct ws_event ev;
 		long c = ws_msg_feed(&r->parser, buf_mdata(r->in), buf_used(r->in), &ev);
 		if (c < 0) {
@@ -746,6 +760,9 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 		if (i_wr >= 0 && (pfd[i_wr].revents & (POLLOUT | POLLERR | POLLHUP | (wr_in ? POLLIN : 0))) &&
 		    !r->sock_wr_done && buf_used(&r->to_sock) > 0)
 			write_socket(r, now);
+		/* Frames decode_input held back: decode them once a queue has drained. */
+		if (!r->in_discard && buf_used(r->in) > 0)
+			decode_input(r, now);
 		if (i_rd >= 0 && !r->sock_rd_done) {
 			short rev = pfd[i_rd].revents;
 			if (reading && (buffered || (rev & (POLLIN | POLLERR | POLLHUP | POLLRDHUP |

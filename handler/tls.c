@@ -337,7 +337,19 @@ int tls_init(const struct config *cfg)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	/* No cache of our own: a handler serves one connection. Tickets carry the session. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"wsinetd", 7);
+	/* A session resumes only under the verification policy it was made under: with a
+	 * shared ticket key file, a ticket from an endpoint without client certificates
+	 * must not open one that requires them (resumption skips verification). */
+	char sid_in[2 * PATH_MAX + 16];
+	snprintf(sid_in, sizeof(sid_in), "wsinetd\n%s\n%s\n%s", cfg->ssl_verify_optional ? "o" : "r",
+		 ca ? ca : "-", cert ? cert : "-");
+	unsigned char sid[32];
+	unsigned int sid_len = 0;
+	if (EVP_Digest(sid_in, strlen(sid_in), sid, &sid_len, EVP_sha256(), NULL) != 1 ||
+	    SSL_CTX_set_session_id_context(ctx, sid, sid_len) != 1) {
+		SSL_CTX_free(ctx);
+		return fail("--ssl: cannot set the session id context: %s", ossl_why());
+	}
 	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
 	SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, NULL);

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < 6; i++)
 		if (sel & (1u << i))
 			allow[n++] = fixed[i];
-	struct origin_policy pol = { allow, n, (sel & 0x40) != 0 };
+	struct origin_policy pol = { allow, n, (sel & 0x40) != 0, (sel & 0x80) != 0 };
 
 	enum origin_verdict v = origin_check(origin, ol, 1, host, hl, &pol);
 	CHECK(v == ORIGIN_ALLOWED || v == ORIGIN_ABSENT || v == ORIGIN_DENIED || v == ORIGIN_MALFORMED,
@@ -61,19 +61,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(origin_check(origin, ol, 2, host, hl, &pol) == ORIGIN_MALFORMED, "two Origin headers");
 	if (ol == 4 && memcmp(origin, "null", 4) == 0) {
 		const char *star[] = { "*" };
-		struct origin_policy sp = { star, 1, false };
+		struct origin_policy sp = { star, 1, false, false };
 		CHECK(origin_check(origin, ol, 1, host, hl, &sp) != ORIGIN_ALLOWED, "null allowed by *");
 	}
 	if (entry_ok) {
 		/* Adding an entry never refuses what was allowed. */
 		allow[n] = entry;
-		struct origin_policy more = { allow, n + 1, pol.sameorigin };
+		struct origin_policy more = { allow, n + 1, pol.sameorigin, pol.tls };
 		enum origin_verdict v2 = origin_check(origin, ol, 1, host, hl, &more);
 		/* (With no entry the rule is same-origin with Host, not an allowlist.) */
 		if (v == ORIGIN_ALLOWED && n > 0)
 			CHECK(v2 == ORIGIN_ALLOWED, "an extra entry refused an allowed origin");
 		/* An exact scheme://host entry equal to the origin allows it. */
-		struct origin_policy exact = { (const char *const *)&allow[n], 1, false };
+		struct origin_policy exact = { (const char *const *)&allow[n], 1, false, false };
 		if (el == ol && strncasecmp(entry, origin, ol) == 0 && strstr(entry, "://") &&
 		    strchr(entry, '*') == NULL && v != ORIGIN_MALFORMED)
 			CHECK(origin_check(origin, ol, 1, host, hl, &exact) == ORIGIN_ALLOWED,

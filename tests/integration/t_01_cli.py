@@ -51,6 +51,7 @@ BAD = [
     (["--binary"], "options but no program"),
     (["--protocol"], "--protocol without value at the end"),
     (["--config=/nonexistent/wsinetd.json", "cat"], "unreadable --config"),
+    (["--port=1", "--address=256.1.1.1", "cat"], "--address that is no address"),
 ]
 
 

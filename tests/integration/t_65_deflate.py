@@ -258,6 +258,25 @@ def ws_extensions_env_and_log():
         s.stop()
 
 
+@test
+def backpressure_per_message():
+    # One write carrying 20 messages that each inflate to 900 000 bytes (< --max-message)
+    # for a program that does not read for 2 s: the handler must hold the rest back at a
+    # message boundary, not inflate them all into its queue and fail with 1009.
+    s = Server(["--", "sh", "-c", "sleep 2; head -n 20 | wc -l"], mode="inetd")
+    try:
+        c, r = raw_offer(s.port, "permessage-deflate; client_no_context_takeover")
+        T.eq(r.status, 101, "backpressure: deflate negotiated")
+        co_msgs = [pmd_compress(b"a" * 900000) for _ in range(20)]
+        c.send(b"".join(encode_frame(OP_TEXT, d, rsv=4) for d in co_msgs))
+        m = c.recv_message(30)
+        T.eq(m[:2], (OP_TEXT, b"20"), "backpressure: all 20 inflated messages reached the "
+             "slow program (no spurious 1009)")
+        c.close()
+    finally:
+        s.stop()
+
+
 def bomb_case(args, frames_of, label):
     s = Server(args, mode="inetd")
     try:

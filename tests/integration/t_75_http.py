@@ -39,6 +39,7 @@ os.symlink(os.path.join(D, "secret.txt"), os.path.join(STATIC, "abs-out"))
 os.symlink("../../secret.txt", os.path.join(STATIC, "rel-out"))
 os.symlink(D, os.path.join(STATIC, "dir-out"))
 os.mkfifo(os.path.join(STATIC, "fifo"))
+os.mkdir(os.path.join(STATIC, "evil.com"))  # "//evil.com" must not redirect off-site
 OLD = 1000000000  # 2001-09-09
 os.utime(os.path.join(STATIC, "a.txt"), (OLD, OLD))
 
@@ -121,9 +122,12 @@ def static_files():
         r = req(s.port, "/sp%20ace.txt")
         T.eq((r.status, r.body), (200, b"space\n"), "percent-decoded name")
         r = req(s.port, "/sub")
-        T.eq((r.status, r.header("location")), (301, "/sub/"), "folder without '/': 301 to /sub/")
+        T.eq((r.status, r.header("location")), (301, "./sub/"), "folder without '/': 301 to ./sub/")
         r = req(s.port, "/sub?x=1")
-        T.eq(r.header("location"), "/sub/?x=1", "301 keeps the query")
+        T.eq(r.header("location"), "./sub/?x=1", "301 keeps the query")
+        r = req(s.port, "//evil.com")
+        T.eq((r.status, r.header("location")), (301, "./evil.com/"),
+             "//evil.com (a folder here): relative redirect, never to another host")
         r = req(s.port, "/sub/")
         T.eq((r.status, r.body), (200, b"<h1>sub index</h1>\n"), "folder: index.html")
         T.eq(r.header("content-type"), "text/html; charset=utf-8", "index.html is text/html")

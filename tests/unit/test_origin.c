@@ -4,10 +4,10 @@
 
 #include "origin.h"
 
-static enum origin_verdict chk(const char *origin, const char *host, bool same,
-			       const char *const *allow, size_t n)
+static enum origin_verdict chk_scheme(const char *origin, const char *host, bool same,
+				      const char *const *allow, size_t n, bool tls)
 {
-	struct origin_policy p = { allow, n, same };
+	struct origin_policy p = { allow, n, same, tls };
 	size_t ol = origin ? strlen(origin) : 0, hl = strlen(host);
 	/* both from guard pages: no read past either end */
 	uint8_t *go = guard_copy(origin ? origin : "", ol);
@@ -17,6 +17,15 @@ static enum origin_verdict chk(const char *origin, const char *host, bool same,
 	guard_free(go, ol);
 	guard_free(gh, hl);
 	return v;
+}
+
+/* Same-origin cases state the connection's scheme; allowlist cases do not depend on it. */
+static enum origin_verdict chk(const char *origin, const char *host, bool same,
+			       const char *const *allow, size_t n)
+{
+	bool tls = origin != NULL && (strncasecmp(origin, "https:", 6) == 0 ||
+				      strncasecmp(origin, "wss:", 4) == 0);
+	return chk_scheme(origin, host, same, allow, n, tls);
 }
 
 #define A(o, h, ...) do { const char *al_[] = { __VA_ARGS__ }; \
@@ -54,6 +63,17 @@ static void test_same_origin(void)
 	is_int(chk("null", "example.com", false, NULL, 0), ORIGIN_DENIED, "null denied by default");
 	is_int(chk("https://example.com", "bad host!", false, NULL, 0), ORIGIN_DENIED,
 	       "unparsable Host: denied");
+	/* The scheme is part of the origin (RFC 6454 5): ours is the connection's. */
+	is_int(chk_scheme("http://example.com", "example.com", false, NULL, 0, true), ORIGIN_DENIED,
+	       "http page, wss endpoint: denied");
+	is_int(chk_scheme("https://example.com", "example.com", false, NULL, 0, false), ORIGIN_DENIED,
+	       "https page, ws endpoint (no trusted proxy said https): denied");
+	is_int(chk_scheme("http://example.com:443", "example.com:443", false, NULL, 0, true),
+	       ORIGIN_DENIED, "http on port 443 is not https: denied");
+	is_int(chk_scheme("chrome-extension://example.com", "example.com", false, NULL, 0, false),
+	       ORIGIN_DENIED, "another scheme: denied");
+	is_int(chk_scheme("https://example.com", "example.com", false, NULL, 0, true), ORIGIN_ALLOWED,
+	       "https page, wss endpoint: allowed");
 }
 
 static void test_malformed(void)
@@ -68,7 +88,7 @@ static void test_malformed(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		is_int(chk(bad[i], "example.com", false, NULL, 0), ORIGIN_MALFORMED,
 		       "malformed Origin '%s'", bad[i]);
-	struct origin_policy p = { NULL, 0, false };
+	struct origin_policy p = { NULL, 0, false, false };
 	is_int(origin_check("https://example.com", 19, 2, "example.com", 11, &p), ORIGIN_MALFORMED,
 	       "two Origin headers: malformed");
 }

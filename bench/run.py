@@ -11,8 +11,11 @@ For every server, RUNS rounds (interleaved, so a noisy neighbour hurts every col
 of: connect at concurrency 1 and 16, throughput with 100-byte and 4 KiB messages, and PSS
 per idle connection. Then once: 1 MiB+ in flight both ways (stall or not), and the
 handler's instructions per connection under callgrind (inetd style, a socketpair as the
-connection, the handler process only). Prints one Markdown table of medians with the
-ratio wsinetd/websocketd per figure; writes build/bench/results.json.
+connection, the handler process only). Then RUNS rounds against wsinetd --port alone with
+permessage-deflate on and off (bench/deflate.js: npm `ws` as the client, since wsbench stays
+libc + OpenSSL only): messages/s of 4 KiB and 100 bytes through cat, one connection. Prints
+one Markdown table of medians with the ratio wsinetd/websocketd per figure and a small
+second one for deflate; writes build/bench/results.json.
 
 Usage: bench/run.py [--runs N] [--quick]      (environment: WSINETD, WSBENCH, WSDIR)
        bench/run.py callgrind [WSINETD]       (instructions per connection only)
@@ -39,6 +42,9 @@ OUTDIR = os.environ.get("WSDIR", os.path.join(ROOT, "build", "bench"))
 CAT = shutil.which("cat") or "/usr/bin/cat"
 WEBSOCKETD = shutil.which("websocketd") or "/usr/bin/websocketd"
 SSA = shutil.which("systemd-socket-activate") or "/usr/bin/systemd-socket-activate"
+NODE = shutil.which("node") or "/usr/bin/node"
+DEFLATE_JS = os.path.join(ROOT, "bench", "deflate.js")
+WS_MODULE = os.path.join(ROOT, "tests", "node", "node_modules", "ws", "package.json")
 
 # Every figure and its workload. Same parameters for every server.
 CONNECT_C1 = dict(n=300, c=1)
@@ -51,6 +57,10 @@ IDLE_N = 50
 STALL = dict(k=1, m=600, s=16384, w=128)
 TIMEOUT = 90          # seconds for any one wsbench run
 STALL_SECONDS = 5     # no byte received for this long = stalled
+# permessage-deflate (bench/deflate.js, one connection, npm ws client): tag, size, count,
+# window. wsinetd runs with --deflate-min-size=1 so its 100-byte echoes are compressed too.
+DEFLATE = [("d4k", 4096, 5000, 16), ("d100", 100, 20000, 64)]
+DEFLATE_TIMEOUT = 60  # seconds for any one deflate.js run
 
 
 def log(msg):
@@ -142,12 +152,13 @@ def stop(proc, extra_pids=()):
 
 
 class Server:
-    def __init__(self, name, errlog):
+    def __init__(self, name, errlog, extra=()):
         self.name = name
         self.port = free_port()
         p = str(self.port)
         if name == "wsinetd":
-            argv = [WSINETD, "--port=" + p, "--address=127.0.0.1", "--loglevel=error", CAT]
+            argv = [WSINETD, "--port=" + p, "--address=127.0.0.1", "--loglevel=error"] + \
+                list(extra) + [CAT]
         elif name == "wsinetd-inetd":
             argv = [SSA, "-a", "--inetd", "-l", "127.0.0.1:" + p, WSINETD, "--loglevel=error", CAT]
         elif name == "websocketd":
@@ -324,6 +335,108 @@ def callgrind(wsinetd, runs=3):
         return statistics.median(callgrind_once(wsinetd, d) for _ in range(runs))
 
 
+# --- permessage-deflate: bench/deflate.js against wsinetd --port -------------------------
+
+def children_cpu(pid):
+    """Seconds of CPU of pid's reaped descendants (cutime + cstime): for the listener, its
+    handlers, each with the program it reaped."""
+    with open("/proc/%d/stat" % pid) as f:
+        st = f.read()
+    fields = st[st.rindex(")") + 2:].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_reaped(pid, timeout=10.0):
+    """Until pid has no descendants left (its handler and the handler's cat reaped)."""
+    end = time.monotonic() + timeout
+    while len(tree(pid)) > 1:
+        if time.monotonic() > end:
+            raise RuntimeError("handler of %d still running %.0f s after its client" %
+                               (pid, timeout))
+        time.sleep(0.02)
+
+
+def deflate_run(srv, mode, size, count, window):
+    wait_reaped(srv.proc.pid)
+    cpu0 = children_cpu(srv.proc.pid)
+    argv = [NODE, DEFLATE_JS, "ws://127.0.0.1:%d/" % srv.port, mode, str(size), str(count),
+            str(window), str(DEFLATE_TIMEOUT)]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=DEFLATE_TIMEOUT + 30)
+    lines = r.stdout.strip().splitlines()
+    try:
+        x = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        raise RuntimeError("deflate.js %s %d: exit %d, %s" % (mode, size, r.returncode,
+                                                               r.stderr.strip()[-500:]))
+    if r.returncode != 0 or x.get("error"):
+        raise RuntimeError("deflate.js %s %d: %s" % (mode, size, x.get("error")))
+    wait_reaped(srv.proc.pid)
+    x["server_cpu_us"] = (children_cpu(srv.proc.pid) - cpu0) / count * 1e6
+    return x
+
+
+def deflate_round(i, errlog, res):
+    """One round: a fresh wsinetd --port; for each size, deflate off and on (order
+    alternating between rounds)."""
+    srv = Server("wsinetd", errlog, extra=["--deflate-min-size=1"])
+    try:
+        r = res.setdefault("wsinetd-deflate", {})
+        for tag, size, count, window in DEFLATE:
+            for mode in (("off", "on") if i % 2 == 0 else ("on", "off")):
+                x = deflate_run(srv, mode, size, count, window)
+                log("  %-14s deflate %-3s s=%-5d msgs_per_s=%.0f mb_per_s=%.2f "
+                    "wire_per_echo=%.0f server_cpu_us=%.1f client_cpu_us=%.1f extensions=%s" %
+                    ("wsinetd", mode, size, x["msgs_per_s"], x["mb_per_s"],
+                     x["wire_in"] / count, x["server_cpu_us"], x["client_cpu_us"],
+                     x["ws_extensions"]))
+                k = "%s_%s" % (tag, mode)
+                r.setdefault(k + "_mps", []).append(float(x["msgs_per_s"]))
+                r.setdefault(k + "_mbs", []).append(float(x["mb_per_s"]))
+                r.setdefault(k + "_wire", []).append(x["wire_in"] / count)
+                r.setdefault(k + "_cpu", []).append(x["server_cpu_us"])
+                r.setdefault(k + "_ccpu", []).append(float(x["client_cpu_us"]))
+    finally:
+        srv.close()
+
+
+# tag, label, format
+DEFLATE_ROWS = [
+    ("d4k", "mps", "4 KiB messages/s through cat, deflate off / on (npm ws client)", "%.0f"),
+    ("d4k", "mbs", "  MB/s (payload, one way)", "%.1f"),
+    ("d4k", "wire", "  bytes on the wire per echo, server to client", "%.0f"),
+    ("d4k", "cpu", "  wsinetd CPU per message (us, handler + cat)", "%.1f"),
+    ("d4k", "ccpu", "  client CPU per message (us, node + ws)", "%.1f"),
+    ("d100", "mps", "100-byte messages/s through cat, deflate off / on (npm ws client)", "%.0f"),
+    ("d100", "mbs", "  MB/s (payload, one way)", "%.2f"),
+    ("d100", "wire", "  bytes on the wire per echo, server to client", "%.0f"),
+    ("d100", "cpu", "  wsinetd CPU per message (us, handler + cat)", "%.1f"),
+    ("d100", "ccpu", "  client CPU per message (us, node + ws)", "%.1f"),
+]
+
+
+def node_versions():
+    v = subprocess.run([NODE, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       text=True).stdout.strip()
+    try:
+        with open(WS_MODULE) as f:
+            ws = json.load(f).get("version", "?")
+    except (OSError, ValueError):
+        ws = "?"
+    return v, ws
+
+
+def deflate_table(med, runs):
+    lines = ["| wsinetd --port, one connection (median of %d) | deflate off | deflate on | "
+             "on / off |" % runs, "|---|---|---|---|"]
+    for tag, what, label, f in DEFLATE_ROWS:
+        off = med.get("%s_off_%s" % (tag, what))
+        on = med.get("%s_on_%s" % (tag, what))
+        ratio = "%.2f" % (on / off) if on is not None and off else ""
+        lines.append("| %s | %s | %s | %s |" % (label, fmt(off, f), fmt(on, f), ratio))
+    return "\n".join(lines)
+
+
 # --- the table ----------------------------------------------------------------------------
 
 SERVERS = ["wsinetd", "wsinetd-inetd", "websocketd"]
@@ -464,10 +577,11 @@ def main():
         return 0
     if "--runs" in args:
         runs = int(args[args.index("--runs") + 1])
-    global CONNECT_C1, CONNECT_C16, THR_100, THR_4K
+    global CONNECT_C1, CONNECT_C16, THR_100, THR_4K, DEFLATE
     if "--quick" in args:
         CONNECT_C1, CONNECT_C16 = dict(n=100, c=1), dict(n=200, c=16)
         THR_100, THR_4K = dict(THR_100, m=20000), dict(THR_4K, m=5000)
+        DEFLATE = [(t, s, m // 4, w) for t, s, m, w in DEFLATE]
     for f in (WSINETD, WSBENCH, WEBSOCKETD, SSA):
         if not os.access(f, os.X_OK):
             log("bench: %s is missing (make wsinetd build/bench/wsbench; bench/install-deps)" % f)
@@ -511,17 +625,36 @@ def main():
     if instr is not None:
         med["wsinetd-inetd"]["instr"] = "%.2fM" % (instr / 1e6)
         log("  callgrind: %d instructions in the handler for one connection" % instr)
+    have_node = os.access(NODE, os.X_OK) and os.path.exists(WS_MODULE)
+    if have_node:
+        for i in range(runs):
+            log("bench: deflate round %d of %d" % (i + 1, runs))
+            deflate_round(i, errlog, res)
+        med["wsinetd-deflate"] = {k: statistics.median(v)
+                                  for k, v in res["wsinetd-deflate"].items()}
+    else:
+        log("bench: no node or npm ws (tests/node: npm ci): deflate figures skipped")
     errlog.close()
     extra = {"runs": runs, "seconds": round(time.monotonic() - t0), "machine": machine(),
              "workloads": {"connect_c1": CONNECT_C1, "connect_c16": CONNECT_C16,
                            "throughput_100": THR_100, "throughput_4k": THR_4K,
-                           "idle_connections": IDLE_N, "in_flight": STALL}}
+                           "idle_connections": IDLE_N, "in_flight": STALL,
+                           "deflate": " / ".join("s=%d,m=%d,w=%d" % (s, m, w)
+                                                 for _, s, m, w in DEFLATE)}}
     with open(os.path.join(OUTDIR, "results.json"), "w") as f:
         json.dump({"runs": res, "median": med, "extra": extra}, f, indent=1)
     m = extra["machine"]
     print()
     print(table(med, extra))
     print()
+    if have_node:
+        print(deflate_table(med["wsinetd-deflate"], runs))
+        print()
+        print("Deflate: bench/deflate.js, node %s, npm ws %s (perMessageDeflate threshold 0, "
+              "so every message is compressed both ways with wsinetd --deflate-min-size=1); "
+              "CPU: the listener's reaped children. wsbench is not used here: it stays libc + "
+              "OpenSSL only." % (node_versions()))
+        print()
     print("Machine: %s CPUs, %s, Linux %s; %s. Workloads: %s. %d s in all." %
           (m["nproc"], m["cpu"], m["kernel"], m["websocketd"],
            "; ".join("%s %s" % (k, ",".join("%s=%s" % kv for kv in v.items()))

@@ -115,3 +115,14 @@ bool hdr_has_token(const struct http_req *req, const char *name, const char *tok
 	}
 	return false;
 }
+
+const char *hdr_host_split(char *host)
+{
+	char *colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
+	if (colon == NULL)
+		return "";
+	if (host[0] == '[')
+		colon++;
+	*colon = '\0';
+	return colon + 1;
+}

@@ -29,4 +29,9 @@ int hdr_find(const struct http_req *req, const char *name, size_t from);
 /* Count of headers named `name`. */
 size_t hdr_count(const struct http_req *req, const char *name);
 
+/* Split a NUL-terminated Host value in place: cut it before ":port" and return the port
+ * ("" when there is none). A bracketed IPv6 literal keeps its brackets and colons:
+ * "[::1]:8080" -> "[::1]" and "8080". */
+const char *hdr_host_split(char *host);
+
 #endif

@@ -665,14 +665,7 @@ static int serve_cgi(struct hp *h, const struct route *rt, struct buf *in, size_
 	}
 	c->ch.in_fd = c->ch.out_fd = -1;
 	/* SERVER_NAME: Host without its port (bracketed IPv6 kept whole). */
-	char *colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
-	const char *host_port = "";
-	if (colon) {
-		if (host[0] == '[')
-			colon++;
-		*colon = '\0';
-		host_port = colon + 1;
-	}
+	const char *host_port = hdr_host_split(host);
 	size_t ctl = cti >= 0 ? h->req->headers[cti].value_len : 0;
 	ctype = malloc(ctl + sizeof("CONTENT_TYPE="));
 	clenv = malloc(40);

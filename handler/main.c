@@ -399,14 +399,7 @@ static int serve(struct session *s, int rfd, int wfd)
 	if (!target || !path || !query || !host)
 		return EXIT_SYSTEM;
 	/* SERVER_NAME is the Host without its port (bracketed IPv6 kept whole). */
-	char *colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
-	const char *host_port = "";
-	if (colon) {
-		if (host[0] == '[')
-			colon++;
-		*colon = '\0';
-		host_port = colon + 1;
-	}
+	const char *host_port = hdr_host_split(host);
 	char ws_protocol[160], ws_mode[32];
 	snprintf(ws_protocol, sizeof(ws_protocol), "WS_PROTOCOL=%s", hs.protocol ? hs.protocol : "");
 	snprintf(ws_mode, sizeof(ws_mode), "WS_MODE=%s", mode_name(cfg->mode));

@@ -136,11 +136,32 @@ static void test_lookup(void)
 	is_int(hdr_count(&req, "Host"), 0, "no headers: count 0");
 }
 
+static void test_host_split(void)
+{
+	static const struct { const char *in, *host, *port; } cases[] = {
+		{ "example.com", "example.com", "" },
+		{ "example.com:8080", "example.com", "8080" },
+		{ "[::1]:8080", "[::1]", "8080" },
+		{ "[::1]", "[::1]", "" },
+		{ "127.0.0.1:80", "127.0.0.1", "80" },
+		{ "", "", "" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		const char *port = hdr_host_split(buf);
+		ok(strcmp(buf, cases[i].host) == 0 && strcmp(port, cases[i].port) == 0,
+		   "host split '%s' -> '%s' '%s' (got '%s' '%s')", cases[i].in, cases[i].host,
+		   cases[i].port, buf, port);
+	}
+}
+
 int main(void)
 {
 	test_ieq();
 	test_tchar();
 	test_list();
 	test_lookup();
+	test_host_split();
 	return done_testing();
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +65,52 @@ void transport_fd_init(struct transport *t, int rfd, int wfd)
 	set_nonblock(rfd);
 	if (wfd != rfd)
 		set_nonblock(wfd);
+}
+
+int conn_listen_fds(void)
+{
+	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	int r = 0;
+	if (pid_s != NULL && fds_s != NULL) {
+		char *end;
+		errno = 0;
+		unsigned long pid = strtoul(pid_s, &end, 10);
+		if (errno != 0 || end == pid_s || *end != '\0') {
+			r = -1;
+		} else if (pid == (unsigned long)getpid()) {
+			unsigned long n = strtoul(fds_s, &end, 10);
+			if (errno != 0 || end == fds_s || *end != '\0' || n > 4096) {
+				r = -1;
+			} else {
+				r = (int)n;
+				for (int fd = CONN_LISTEN_FDS_START; fd < CONN_LISTEN_FDS_START + r; fd++)
+					if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+						r = -1;
+			}
+		}
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (r < 0)
+		errno = EINVAL;
+	return r;
+}
+
+bool conn_is_stream_socket(int fd, bool listening)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	int v = 0;
+	socklen_t l = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) != 0 || v != SOCK_STREAM)
+		return false;
+	v = 0;
+	l = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) != 0)
+		return false;
+	return (v != 0) == listening;
 }
 
 void conn_unique_id(char out[25])

@@ -56,6 +56,18 @@ struct peer {
  * (UCSPI). */
 void conn_peer(int fd, struct peer *p);
 
+/* sd_listen_fds(3)'s protocol, without linking libsystemd (see log.c for why): when
+ * LISTEN_PID is our pid, returns LISTEN_FDS, the sockets being fds 3.. and now CLOEXEC;
+ * 0 when nothing was passed to us; -1 (errno EINVAL) when the variables are malformed.
+ * LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES are unset in every case, so the program
+ * never inherits them. */
+#define CONN_LISTEN_FDS_START 3
+int conn_listen_fds(void);
+
+/* True if fd is a SOCK_STREAM socket that is listening (listening = true) or connected
+ * (listening = false), as sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, listening) tells. */
+bool conn_is_stream_socket(int fd, bool listening);
+
 /* UNIQUE_ID for the program: 24 random hex digits and a NUL. */
 void conn_unique_id(char out[25]);
 

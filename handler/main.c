@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
 
@@ -586,9 +585,9 @@ int main(int argc, char **argv)
 
 	if (config.port)
 		return listener_run(&config, NULL, 0);
-	int n = sd_listen_fds(1);
+	int n = conn_listen_fds();
 	if (n < 0) {
-		log_error("LISTEN_FDS: %s", strerror(-n));
+		log_error("LISTEN_PID/LISTEN_FDS: malformed (%s)", strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	if (n > 1) {
@@ -596,10 +595,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (n == 1) {
-		int fd = SD_LISTEN_FDS_START;
-		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0)
+		int fd = CONN_LISTEN_FDS_START;
+		if (conn_is_stream_socket(fd, 1))
 			return listener_run(&config, &fd, 1); /* Accept=no: we accept */
-		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 0) <= 0) {
+		if (!conn_is_stream_socket(fd, 0)) {
 			log_error("fd 3 from LISTEN_FDS is not a stream socket");
 			return EXIT_USAGE;
 		}
@@ -607,7 +606,7 @@ int main(int argc, char **argv)
 		detach_stderr_from(fd);
 		return handle_connection(&config, fd, fd); /* Accept=yes, fd style */
 	}
-	if (sd_is_socket(0, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
+	if (conn_is_stream_socket(0, 1)) {
 		/* inetd "wait" mode (or systemd-socket-activate --inetd without -a): the
 		 * listening socket itself is stdin. Accept on it, as with Accept=no. */
 		int fd = fcntl(0, F_DUPFD_CLOEXEC, 3);

@@ -10,21 +10,32 @@ static bool is_wsp(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* The next element of v[0..len) ended by `sep`, from *pos: [*start, *end), with SP/HTAB
+ * around it dropped when `trim`; *pos moves past the separator. False at the end. */
+static bool next_item(const char *v, size_t len, char sep, bool trim, size_t *pos,
+		      size_t *start, size_t *end)
+{
+	if (*pos >= len)
+		return false;
+	size_t i = *pos, s = i;
+	while (i < len && v[i] != sep)
+		i++;
+	size_t e = i;
+	*pos = i < len ? i + 1 : i;
+	while (trim && s < e && is_wsp(v[s]))
+		s++;
+	while (trim && e > s && is_wsp(v[e - 1]))
+		e--;
+	*start = s;
+	*end = e;
+	return true;
+}
+
 bool cookie_next(const char *v, size_t len, size_t *pos, const char **name, size_t *name_len,
 		 const char **value, size_t *value_len)
 {
-	size_t i = *pos;
-	while (i < len) {
-		size_t start = i;
-		while (i < len && v[i] != ';')
-			i++;
-		size_t end = i;
-		if (i < len)
-			i++; /* past ';' */
-		while (start < end && is_wsp(v[start]))
-			start++;
-		while (end > start && is_wsp(v[end - 1]))
-			end--;
+	size_t i = *pos, start, end;
+	while (next_item(v, len, ';', true, &i, &start, &end)) {
 		if (start == end)
 			continue;
 		const char *eq = memchr(v + start, '=', end - start);
@@ -101,6 +112,24 @@ static void emit(struct sink *s, const char *p, size_t n)
 	s->used += n;
 }
 
+/* A kept element, after `sep` unless it is the first. */
+static void keep(struct sink *s, bool *first, const char *sep, const char *p, size_t n)
+{
+	if (!*first)
+		emit(s, sep, strlen(sep));
+	emit(s, p, n);
+	*first = false;
+}
+
+/* -1 when the output did not fit, else its length (NUL-terminated). */
+static long sink_end(struct sink *s)
+{
+	if (s->full)
+		return -1;
+	s->out[s->used] = '\0';
+	return (long)s->used;
+}
+
 long cookie_strip(const struct http_req *req, const char *name, char *out, size_t cap,
 		  size_t *removed)
 {
@@ -110,19 +139,9 @@ long cookie_strip(const struct http_req *req, const char *name, char *out, size_
 	for (int i = hdr_find(req, "Cookie", 0); i >= 0; i = hdr_find(req, "Cookie", (size_t)i + 1)) {
 		const struct http_header *h = &req->headers[i];
 		const char *v = h->value;
-		size_t len = h->value_len, pos = 0;
+		size_t len = h->value_len, pos = 0, start, end;
 		/* Walk the raw pairs (with their quotes) so kept pairs are copied as sent. */
-		while (pos < len) {
-			size_t start = pos;
-			while (pos < len && v[pos] != ';')
-				pos++;
-			size_t end = pos;
-			if (pos < len)
-				pos++;
-			while (start < end && is_wsp(v[start]))
-				start++;
-			while (end > start && is_wsp(v[end - 1]))
-				end--;
+		while (next_item(v, len, ';', true, &pos, &start, &end)) {
 			if (start == end)
 				continue;
 			size_t p2 = 0, nl, vl;
@@ -132,27 +151,10 @@ long cookie_strip(const struct http_req *req, const char *name, char *out, size_
 				(*removed)++;
 				continue;
 			}
-			if (!first)
-				emit(&s, "; ", 2);
-			emit(&s, v + start, end - start);
-			first = false;
+			keep(&s, &first, "; ", v + start, end - start);
 		}
 	}
-	if (s.full)
-		return -1;
-	out[s.used] = '\0';
-	return (long)s.used;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return sink_end(&s);
 }
 
 /* Decode p[0..n) into out (room for cap bytes, no NUL added); returns the length, -1 for
@@ -165,8 +167,8 @@ static long form_decode(const char *p, size_t n, char *out, size_t cap)
 		if (c == '%') {
 			if (n - i < 3)
 				return -1;
-			int hi = hexval(p[i + 1]);
-			int lo = hexval(p[i + 2]);
+			int hi = hdr_hexval(p[i + 1]);
+			int lo = hdr_hexval(p[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi * 16 + lo);
@@ -199,13 +201,8 @@ long query_find(const char *q, size_t len, const char *name, char *out, size_t c
 	size_t pos = 0;
 	if (name == NULL || *name == '\0' || cap == 0)
 		return -1;
-	while (pos < len) {
-		size_t start = pos;
-		while (pos < len && q[pos] != '&')
-			pos++;
-		size_t end = pos;
-		if (pos < len)
-			pos++;
+	size_t start, end;
+	while (next_item(q, len, '&', false, &pos, &start, &end)) {
 		const char *eq = memchr(q + start, '=', end - start);
 		size_t ne = eq ? (size_t)(eq - q) : end;
 		if (!name_is(q + start, ne - start, name))
@@ -226,16 +223,10 @@ long query_strip(const char *q, size_t len, const char *name, char *out, size_t 
 		 size_t *removed)
 {
 	struct sink s = { out, cap, 0, cap == 0 };
-	size_t pos = 0;
+	size_t pos = 0, start, end;
 	bool first = true;
 	*removed = 0;
-	while (pos < len) {
-		size_t start = pos;
-		while (pos < len && q[pos] != '&')
-			pos++;
-		size_t end = pos;
-		if (pos < len)
-			pos++;
+	while (next_item(q, len, '&', false, &pos, &start, &end)) {
 		if (start == end)
 			continue;
 		const char *eq = memchr(q + start, '=', end - start);
@@ -244,13 +235,7 @@ long query_strip(const char *q, size_t len, const char *name, char *out, size_t 
 			(*removed)++;
 			continue;
 		}
-		if (!first)
-			emit(&s, "&", 1);
-		emit(&s, q + start, end - start);
-		first = false;
+		keep(&s, &first, "&", q + start, end - start);
 	}
-	if (s.full)
-		return -1;
-	out[s.used] = '\0';
-	return (long)s.used;
+	return sink_end(&s);
 }

@@ -126,3 +126,14 @@ const char *hdr_host_split(char *host)
 	*colon = '\0';
 	return colon + 1;
 }
+
+int hdr_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

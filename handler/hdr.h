@@ -10,6 +10,8 @@
 
 /* ASCII case-insensitive equality of a slice and a NUL-terminated literal. */
 bool hdr_ieq(const char *s, size_t len, const char *lit);
+/* The value of a hex digit (percent-encoding, RFC 3986 2.1), or -1. */
+int hdr_hexval(char c);
 /* True for RFC 7230 tchar. */
 bool hdr_is_tchar(unsigned char c);
 

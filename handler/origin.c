@@ -106,37 +106,36 @@ static bool hostport_parse(const char *s, size_t n, struct oparts *o)
 	return true;
 }
 
-/* An Origin value other than "null" (RFC 6454 6.2). */
-static bool origin_parse(const char *s, size_t n, struct oparts *o)
+/* Take a leading `scheme "://"` off *s and *n into o (o is reset first). Returns 1 when one
+ * was taken, 0 when there is none, -1 when the scheme is not valid. */
+static int scheme_take(const char **s, size_t *n, struct oparts *o)
 {
 	memset(o, 0, sizeof(*o));
-	for (size_t i = 0; i + 2 < n; i++) {
-		if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
-			if (!scheme_ok(s, i))
-				return false;
-			o->scheme = s;
+	for (size_t i = 0; i + 2 < *n; i++) {
+		if ((*s)[i] == ':' && (*s)[i + 1] == '/' && (*s)[i + 2] == '/') {
+			if (!scheme_ok(*s, i))
+				return -1;
+			o->scheme = *s;
 			o->scheme_len = i;
-			return hostport_parse(s + i + 3, n - i - 3, o);
+			*s += i + 3;
+			*n -= i + 3;
+			return 1;
 		}
 	}
-	return false;
+	return 0;
+}
+
+/* An Origin value other than "null" (RFC 6454 6.2): the scheme is required. */
+static bool origin_parse(const char *s, size_t n, struct oparts *o)
+{
+	return scheme_take(&s, &n, o) == 1 && hostport_parse(s, n, o);
 }
 
 /* [scheme "://"] ["*."] host [":" port] */
 static bool entry_parse(const char *s, size_t n, struct oparts *o)
 {
-	memset(o, 0, sizeof(*o));
-	for (size_t i = 0; i + 2 < n; i++) {
-		if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
-			if (!scheme_ok(s, i))
-				return false;
-			o->scheme = s;
-			o->scheme_len = i;
-			s += i + 3;
-			n -= i + 3;
-			break;
-		}
-	}
+	if (scheme_take(&s, &n, o) < 0)
+		return false;
 	if (n >= 2 && s[0] == '*' && s[1] == '.') {
 		o->wildcard = true;
 		s += 2;

@@ -461,6 +461,19 @@ static void read_program(struct relay *r, int64_t now)
 
 /* --- the loop ------------------------------------------------------------------------ */
 
+/* The socket's read side ended (EOF, reset, or hang-up seen while not reading). */
+static void peer_gone(struct relay *r, int64_t now)
+{
+	r->sock_rd_done = true;
+	if (!r->close_recv) {
+		set_end(r, END_CLIENT_VANISHED);
+		/* Nobody is left to read a Close; skip the wait for it. */
+		if (!r->close_sent)
+			r->sock_wr_done = true;
+	}
+	peer_done(r, now);
+}
+
 static void read_socket(struct relay *r, int64_t now)
 {
 	uint8_t *p = buf_reserve(r->in, WS_IO_CHUNK, NULL);
@@ -476,14 +489,7 @@ static void read_socket(struct relay *r, int64_t now)
 	if (n <= 0) {
 		if (n < 0 && errno != ECONNRESET)
 			log_info("reading from the peer: %s", strerror(errno));
-		r->sock_rd_done = true;
-		if (!r->close_recv) {
-			set_end(r, END_CLIENT_VANISHED);
-			/* Nobody is left to read a Close; skip the wait for it. */
-			if (!r->close_sent)
-				r->sock_wr_done = true;
-		}
-		peer_done(r, now);
+		peer_gone(r, now);
 		return;
 	}
 	r->last_alive = now;
@@ -499,13 +505,7 @@ static void peer_left_unread(struct relay *r, int64_t now)
 {
 	log_info("peer left while the program was not reading its input (%zu bytes queued)",
 		 buf_used(&r->to_prog));
-	r->sock_rd_done = true;
-	if (!r->close_recv) {
-		set_end(r, END_CLIENT_VANISHED);
-		if (!r->close_sent)
-			r->sock_wr_done = true;
-	}
-	peer_done(r, now);
+	peer_gone(r, now);
 }
 
 static void write_socket(struct relay *r, int64_t now)

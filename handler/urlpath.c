@@ -5,17 +5,7 @@
 #include <string.h>
 
 #include "err.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "hdr.h"
 
 int urlpath_normalize(const char *in, size_t len, char *out, size_t cap, const char **why)
 {
@@ -34,8 +24,8 @@ int urlpath_normalize(const char *in, size_t len, char *out, size_t cap, const c
 		while (i < len && in[i] != '/') {
 			unsigned char c = (unsigned char)in[i++];
 			if (c == '%') {
-				int hi = i + 1 < len ? hexval(in[i]) : -1;
-				int lo = i + 1 < len ? hexval(in[i + 1]) : -1;
+				int hi = i + 1 < len ? hdr_hexval(in[i]) : -1;
+				int lo = i + 1 < len ? hdr_hexval(in[i + 1]) : -1;
 				if (hi < 0 || lo < 0) {
 					*why = "bad %-escape in the path";
 					return WS_E_MALFORMED;

@@ -156,6 +156,19 @@ static void test_host_split(void)
 	}
 }
 
+static void test_hexval(void)
+{
+	const char *digits = "0123456789abcdefABCDEF";
+	int want[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 10, 11, 12, 13, 14, 15 };
+	int bad = 0;
+	for (size_t i = 0; digits[i]; i++)
+		bad += hdr_hexval(digits[i]) != want[i];
+	for (int c = 0; c < 256; c++)
+		if (!strchr(digits, c) || c == 0)
+			bad += hdr_hexval((char)c) != -1;
+	is_int(bad, 0, "hex digits 0-9a-fA-F have their values, every other byte is -1");
+}
+
 int main(void)
 {
 	test_ieq();
@@ -163,5 +176,6 @@ int main(void)
 	test_list();
 	test_lookup();
 	test_host_split();
+	test_hexval();
 	return done_testing();
 }

@@ -8,110 +8,20 @@
 // the README's, when WSINETD_UPDATE_DOCS=1: `make screenshot`). Prints TAP. Every process it starts is killed by PID at the end.
 "use strict";
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
-const net = require("net");
-const { spawn } = require("child_process");
+const { REPO, BIN, CHROMIUM, ok, sleep, tmpdir, startWsinetd, launchChromium, cleanup, run } =
+  require("./blib.js");
 
-const REPO = path.resolve(__dirname, "..", "..");
-const BIN = process.env.WSINETD || path.join(REPO, "wsinetd");
-const CHROMIUM = "/usr/bin/chromium";
 const OUT = path.join(REPO, "build", "test-output", "browser", "t_80_devconsole");
 const FILE_TIMEOUT_MS = 150000;
 
-let n = 0, failed = 0;
-function ok(cond, name, diag) {
-  n++;
-  if (!cond) failed++;
-  console.log(`${cond ? "ok" : "not ok"} ${n} - ${name.replace(/[\r\n#]/g, " ")}`);
-  if (!cond && diag !== undefined)
-    for (const l of String(diag).split("\n").slice(0, 40)) console.log("#   " + l);
-  return cond;
-}
-
-const servers = [];   // { proc, port, log }
-const tmpdirs = [];
-let context = null;
-
-// Every descendant of ours, from /proc (chromium forks a zygote tree).
-function descendants(pid) {
-  const kids = new Map();
-  for (const d of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(st.slice(st.lastIndexOf(")") + 2).split(" ")[1]);
-      if (!kids.has(ppid)) kids.set(ppid, []);
-      kids.get(ppid).push(Number(d));
-    } catch (e) { /* gone */ }
-  }
-  const out = [], todo = [pid];
-  while (todo.length && out.length < 5000) {
-    for (const k of kids.get(todo.pop()) || []) { out.push(k); todo.push(k); }
-  }
-  return out;
-}
-
-function killAll() {
-  for (const s of servers) {
-    try { process.kill(-s.proc.pid, "SIGKILL"); } catch (e) { /* gone */ }
-  }
-  for (const pid of descendants(process.pid)) {
-    try { process.kill(pid, "SIGKILL"); } catch (e) { /* gone */ }
-  }
-  for (const d of tmpdirs) fs.rmSync(d, { recursive: true, force: true });
-}
-
-async function cleanup() {
-  if (context) {
-    const c = context;
-    context = null;
-    await Promise.race([c.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
-  }
-  killAll();
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = srv.address().port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.on("connect", () => { s.destroy(); resolve(true); });
-    s.on("error", () => resolve(false));
-  });
-}
-
-// wsinetd as a listener (its own process group), stderr to a file.
-async function startServer(args) {
-  const port = await freePort();
-  const log = path.join(OUT, `server-${port}.stderr`);
-  const fd = fs.openSync(log, "w");
-  const proc = spawn(BIN, [`--port=${port}`, "--address=127.0.0.1", ...args],
-                     { stdio: ["ignore", "ignore", fd], detached: true, cwd: REPO,
-                       env: { PATH: process.env.PATH || "/usr/bin:/bin" } });
-  fs.closeSync(fd);
-  const s = { proc, port, log };
-  servers.push(s);
-  // The probe connection makes one handler that logs "connection closed before a
-  // complete request" (no path): harmless for the path check below.
-  for (let i = 0; i < 200 && !(await canConnect(port)); i++) await sleep(25);
-  return s;
-}
+// Each server's stderr goes under OUT, kept after the run for a look.
+let nservers = 0;
+const startServer = (args) => startWsinetd(args, path.join(OUT, `server-${++nservers}.stderr`));
 
 function stopServer(s) {
   try { process.kill(-s.proc.pid, "SIGTERM"); } catch (e) { /* gone */ }
 }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function logText(page) {
   return page.evaluate(() => document.getElementById("log").textContent);
@@ -158,23 +68,14 @@ async function main() {
   if (!ok(fs.existsSync(CHROMIUM), "Debian chromium at /usr/bin/chromium (scripts/install-deps installs it)"))
     return;
   if (!ok(fs.existsSync(BIN), `wsinetd at ${BIN}`)) return;
-  const { chromium } = require(path.join(REPO, "tests", "node", "node_modules", "playwright-core"));
 
   const greeter = await startServer(["--devconsole", path.join("scripts", "greeter.sh")]);
   const envsrv = await startServer(["--devconsole", path.join("scripts", "env.sh")]);
   const jsonsrv = await startServer(["--devconsole", "--json", path.join("scripts", "json.sh")]);
 
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "wsinetd-chromium-"));
-  tmpdirs.push(profile);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 1000, height: 720 },
-    deviceScaleFactor: 1,
-    timeout: 30000,
-  });
+  const context = await launchChromium(tmpdir("wsinetd-chromium-"), [],
+                                       { viewport: { width: 1000, height: 720 },
+                                         deviceScaleFactor: 1 });
   const requests = [], sockets = [];
   context.on("request", (r) => requests.push(r.url()));
   const page = context.pages()[0] || (await context.newPage());
@@ -275,18 +176,4 @@ async function main() {
   }
 }
 
-const timer = setTimeout(() => {
-  console.log(`not ok ${n + 1} - file timeout (${FILE_TIMEOUT_MS / 1000} s)`);
-  console.log("Bail out! browser test exceeded its time");
-  killAll();
-  process.exit(1);
-}, FILE_TIMEOUT_MS);
-
-main()
-  .catch((e) => ok(false, "raised: " + (e && e.message ? e.message.split("\n")[0] : e), e && e.stack))
-  .then(cleanup)
-  .then(() => {
-    clearTimeout(timer);
-    console.log(`1..${n}`);
-    process.exit(failed ? 1 : 0);
-  });
+run(main, FILE_TIMEOUT_MS);

@@ -12,16 +12,23 @@ CC ?= cc
 # libsystemd is not linked: wsinetd speaks the LISTEN_FDS protocol itself (conn.c) and
 # dlopen()s libsystemd.so.0 for sd_journal_sendv only when stderr is the journal (log.c),
 # which saves every per-connection exec mapping seven more libraries (about 0.7 ms here).
+# OpenSSL is not linked either: TLS and JWT (tls.c, jwt.c) are built into the plugin
+# wsinetd-openssl.so, loaded only when --ssl or --jwt-key is given (handler/ossl.h); the
+# Accept hash is handler/sha1.c. An exec of wsinetd went from 1.33 ms to about 0.5 ms
+# (README, Performance).
 PKGS := openssl jansson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -ljansson -lz)
-# `make clean; make STATIC=1`: OpenSSL, jansson and zlib linked in (glibc stays
-# shared). Under inetd / Accept=yes, where wsinetd is exec'd per
-# connection, resolving libcrypto's symbols is half of a connection's instructions
-# (bench/run.py callgrind). The price: OpenSSL security updates need a rebuild.
+CORE_LIBS := $(shell pkg-config --libs jansson zlib 2>/dev/null || echo -ljansson -lz)
+OSSL_LIBS := $(shell pkg-config --libs openssl jansson 2>/dev/null || echo -lssl -lcrypto -ljansson)
+# `make clean; make STATIC=1`: jansson and zlib linked into wsinetd, OpenSSL into the
+# plugin (glibc stays shared). The price: their security updates need a rebuild.
 ifeq ($(STATIC),1)
-PKG_LIBS := -Wl,-Bstatic -lssl -lcrypto -ljansson -lz -Wl,-Bdynamic -ldl -lpthread
+CORE_LIBS := -Wl,-Bstatic -ljansson -lz -Wl,-Bdynamic
+OSSL_LIBS := -Wl,-Bstatic -lssl -lcrypto -ljansson -Wl,-Bdynamic -lpthread
 endif
+# The plugin calls back into the executable for these two only (ossl.h).
+EXPORTS := -Wl,--export-dynamic-symbol=log_msg,--export-dynamic-symbol=now_ms
 VERSION := 0.1.0
 
 # -Wconversion without -Wsign-conversion: the sign warnings fire on every size_t/ssize_t
@@ -33,17 +40,21 @@ HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 LDHARDEN := -pie -Wl,-z,relro,-z,now
 SAN := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-PURE := err buf b64 hdr http_req handshake utf8 frame msg cgienv jsonmode origin cookie jwt pmd deflate
+PURE := err buf b64 sha1 hdr http_req handshake utf8 frame msg cgienv jsonmode origin cookie jwt pmd deflate
 PURE += urlpath mime httpdate http_resp cgiresp devconsole
 IO := log config conn child relay listener main
 IO += route http_plain
 IO += auth
-IO += tls
+IO += ossl
+# In the plugin only (the executable has ossl.c's forwarders instead); jwt is also in
+# PURE for the unit tests and fuzzers, which link it directly.
+OSSL := tls jwt b64 ossl_plugin
+CORE_PURE := $(filter-out jwt,$(PURE))
 SRC_PURE := $(PURE:%=handler/%.c)
 HDRS := $(wildcard handler/*.h)
 UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
-all: wsinetd build/bench/wsbench
+all: wsinetd wsinetd-openssl.so build/bench/wsbench
 
 # Each rule makes its own directory: `build/` may already exist for other reasons
 # (install-deps unpacks into build/superservers), so an order-only `| build` is not enough.
@@ -53,6 +64,12 @@ build/%.o: handler/%.c $(HDRS)
 build/asan/%.o: handler/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(SAN) -c -o $@ $<
+build/pic/%.o: handler/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -fvisibility=hidden $(CFLAGS) -c -o $@ $<
+build/asan/pic/%.o: handler/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(SAN) -fPIC -fvisibility=hidden -c -o $@ $<
 
 # The dev console page, embedded in the binary as a C array (od + sed: coreutils only).
 build/devconsole_html.h: handler/devconsole.html
@@ -62,10 +79,14 @@ build/devconsole_html.h: handler/devconsole.html
 	  od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; } > $@
 build/devconsole.o build/asan/devconsole.o build/fuzz/obj/devconsole.o: build/devconsole_html.h
 
-wsinetd: $(PURE:%=build/%.o) $(IO:%=build/%.o)
-	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
-build/asan/wsinetd: $(PURE:%=build/asan/%.o) $(IO:%=build/asan/%.o)
-	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
+wsinetd: $(CORE_PURE:%=build/%.o) $(IO:%=build/%.o)
+	$(CC) $(LDHARDEN) $(LDFLAGS) $(EXPORTS) -o $@ $^ $(CORE_LIBS)
+wsinetd-openssl.so: $(OSSL:%=build/pic/%.o)
+	$(CC) -shared -Wl,-z,relro,-z,now $(LDFLAGS) -o $@ $^ $(OSSL_LIBS)
+build/asan/wsinetd: $(CORE_PURE:%=build/asan/%.o) $(IO:%=build/asan/%.o)
+	$(CC) $(SAN) $(EXPORTS) -o $@ $^ $(CORE_LIBS)
+build/asan/wsinetd-openssl.so: $(OSSL:%=build/asan/pic/%.o)
+	$(CC) $(SAN) -shared -o $@ $^ $(OSSL_LIBS)
 
 build/tests/%: tests/unit/%.c tests/unit/tap.h $(PURE:%=build/%.o)
 	@mkdir -p $(@D)
@@ -99,7 +120,7 @@ deps:
 
 # Everything `make check` runs ends in prove's summary line ("Result: PASS").
 check: deps
-	$(MAKE) wsinetd build/asan/wsinetd unit-bins
+	$(MAKE) wsinetd wsinetd-openssl.so build/asan/wsinetd build/asan/wsinetd-openssl.so unit-bins
 	WSINETD=$(CURDIR)/wsinetd WSINETD_ASAN=$(CURDIR)/build/asan/wsinetd \
 	  prove --timer -e '' $(UNIT:%=build/tests/%) $(UNIT:%=build/asan/tests/%) \
 	  $(sort $(wildcard tests/*/t_*))
@@ -110,22 +131,23 @@ build/bench/wsbench: bench/wsbench.c
 	@mkdir -p build/bench
 	$(CC) $(BASE_CFLAGS) $(HARDEN) $(CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $< -lcrypto
 
-bench: deps wsinetd build/bench/wsbench
+bench: deps wsinetd wsinetd-openssl.so build/bench/wsbench
 	bench/install-deps
 	/usr/bin/python3 bench/run.py
 	/usr/bin/python3 bench/tls.py
 
 # Refresh the README's dev console picture (docs/devconsole.png) from the browser test.
-screenshot: deps wsinetd
+screenshot: deps wsinetd wsinetd-openssl.so
 	WSINETD=$(CURDIR)/wsinetd WSINETD_UPDATE_DOCS=1 tests/browser/t_80_devconsole.js
 
-run: deps wsinetd
+run: deps wsinetd wsinetd-openssl.so
 	@echo "wsinetd: serving scripts/greeter.sh with the dev console"
 	@echo "wsinetd: open http://127.0.0.1:8080/ in a browser, Connect, type hi (Ctrl-C here stops it)"
 	./wsinetd --port=8080 --address=127.0.0.1 --devconsole scripts/greeter.sh
 
-install: wsinetd
+install: wsinetd wsinetd-openssl.so
 	install -D -m 0755 wsinetd $(DESTDIR)$(PREFIX)/bin/wsinetd
+	install -D -m 0644 wsinetd-openssl.so $(DESTDIR)$(PREFIX)/lib/wsinetd/wsinetd-openssl.so
 	install -m 0755 scripts/wsinetd-enable scripts/wsinetd-disable $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/wsinetd/scripts $(DESTDIR)$(PREFIX)/share/wsinetd/units/accept-no
 	install -m 0755 $(wildcard scripts/*.sh scripts/*.py) $(DESTDIR)$(PREFIX)/share/wsinetd/scripts/
@@ -136,7 +158,7 @@ install: wsinetd
 	install -D -m 0644 wsinetd.1 $(DESTDIR)$(PREFIX)/share/man/man1/wsinetd.1
 
 clean:
-	rm -rf build wsinetd
+	rm -rf build wsinetd wsinetd-openssl.so
 
 .PHONY: all deps check run install clean unit-bins bench fuzz fuzz-bins screenshot
 .DELETE_ON_ERROR:

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
 
 #include "child.h"
 #include "conn.h"
@@ -63,7 +62,7 @@ static int read_key(const char *file, struct jwt_key *key)
 	close(fd);
 	const char *why = NULL;
 	int rc = got == n ? jwt_key_parse(buf, n, key, &why) : WS_E_SYS;
-	OPENSSL_cleanse(buf, n);
+	explicit_bzero(buf, n);
 	free(buf);
 	if (rc != 0)
 		return config_usage_error("--jwt-key: %s: %s", file, why ? why : "short read");
@@ -335,7 +334,7 @@ static int strip(const struct config *cfg, const struct http_req *req, const str
 			free(c);
 		} else {
 			o->env[o->nenv++] = pair("HTTP_COOKIE", c);
-			OPENSSL_cleanse(c, total + 1);
+			explicit_bzero(c, total + 1);
 			free(c);
 		}
 	}
@@ -530,15 +529,15 @@ static int check_command(const struct config *cfg, struct auth_state *st, const 
 	rc = 0;
 done:
 	if (arena)
-		OPENSSL_cleanse(arena, WS_ENV_BYTES_MAX);
+		explicit_bzero(arena, WS_ENV_BYTES_MAX);
 	free(arena);
 	free(envp);
 	if (tokvar) {
-		OPENSSL_cleanse(tokvar, strlen(tokvar));
+		explicit_bzero(tokvar, strlen(tokvar));
 		free(tokvar);
 	}
 	free(typevar);
-	OPENSSL_cleanse(out, sizeof(out));
+	explicit_bzero(out, sizeof(out));
 	return rc;
 }
 
@@ -583,7 +582,7 @@ int auth_check(const struct config *cfg, const struct http_req *req,
 		}
 	}
 out:
-	OPENSSL_cleanse(tok, sizeof(tok));
+	explicit_bzero(tok, sizeof(tok));
 	return rc;
 }
 
@@ -614,16 +613,16 @@ void auth_outcome_free(struct auth_outcome *o)
 		return;
 	for (size_t i = 0; i < o->nenv; i++) {
 		if (o->env[i]) {
-			OPENSSL_cleanse(o->env[i], strlen(o->env[i]));
+			explicit_bzero(o->env[i], strlen(o->env[i]));
 			free(o->env[i]);
 		}
 	}
 	if (o->query) {
-		OPENSSL_cleanse(o->query, strlen(o->query));
+		explicit_bzero(o->query, strlen(o->query));
 		free(o->query);
 	}
 	if (o->target) {
-		OPENSSL_cleanse(o->target, strlen(o->target));
+		explicit_bzero(o->target, strlen(o->target));
 		free(o->target);
 	}
 	memset(o, 0, sizeof(*o));

@@ -15,14 +15,11 @@ void buf_free(struct buf *b, int wipe)
 {
 	if (b == NULL)
 		return;
-	if (b->d != NULL && wipe) {
-		volatile uint8_t *p = b->d;
-		for (size_t i = 0; i < b->cap; i++)
-			p[i] = 0;
-	}
+	if (b->d != NULL && wipe)
+		explicit_bzero(b->d, b->hw);
 	free(b->d);
 	b->d = NULL;
-	b->off = b->len = b->cap = 0;
+	b->off = b->len = b->cap = b->hw = 0;
 }
 
 uint8_t *buf_reserve(struct buf *b, size_t n, int *err)
@@ -70,6 +67,8 @@ uint8_t *buf_reserve(struct buf *b, size_t n, int *err)
 void buf_commit(struct buf *b, size_t n)
 {
 	b->len += n;
+	if (b->len > b->hw)
+		b->hw = b->len;
 }
 
 int buf_append(struct buf *b, const void *data, size_t n)

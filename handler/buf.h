@@ -16,11 +16,14 @@ struct buf {
 	size_t len;  /* one past the last live byte */
 	size_t cap;  /* allocated bytes */
 	size_t max;  /* hard cap on live bytes */
+	size_t hw;   /* high-water mark: bytes [0, hw) of d have ever been written */
 };
 
 /* Empty buffer that may grow to `max` live bytes; allocates lazily. */
 void buf_init(struct buf *b, size_t max);
-/* Frees storage (wiping it when `wipe`); accepts an initialised or zeroed buffer. */
+/* Frees storage (wiping it when `wipe`: the bytes ever written, not the whole capacity,
+ * which a request buffer reserves generously and mostly never touches); accepts an
+ * initialised or zeroed buffer. */
 void buf_free(struct buf *b, int wipe);
 
 static inline size_t buf_used(const struct buf *b) { return b->len - b->off; }

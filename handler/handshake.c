@@ -5,11 +5,11 @@
 
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "b64.h"
 #include "err.h"
 #include "hdr.h"
+#include "sha1.h"
 
 /* Not <limits.h>: with -Ihandler that name finds handler/limits.h, not the system one. */
 #define HS_INT_MAX (~0U >> 1)
@@ -180,23 +180,16 @@ int ws_handshake_check(const struct http_req *req, const struct ws_hs_config *cf
 
 int ws_accept_key(const char *key, size_t key_len, char out[29])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok;
+	uint8_t md[SHA1_LEN];
+	struct sha1 s;
 
 	/* RFC 6455 4.2.2 item 5.4: base64(SHA-1(key || GUID)). Streamed in two updates
 	 * so any key length works without a concatenation buffer. */
-	ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
-	     EVP_DigestUpdate(ctx, key, key_len) == 1 &&
-	     EVP_DigestUpdate(ctx, ws_guid, sizeof(ws_guid) - 1) == 1 &&
-	     EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 20;
-	EVP_MD_CTX_free(ctx);
-	if (!ok) {
-		out[0] = '\0';
-		return WS_E_SYS;
-	}
-	b64_encode(md, mdlen, out);
+	sha1_init(&s);
+	sha1_update(&s, key, key_len);
+	sha1_update(&s, ws_guid, sizeof(ws_guid) - 1);
+	sha1_final(&s, md);
+	b64_encode(md, sizeof(md), out);
 	return WS_OK;
 }
 

@@ -12,7 +12,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/crypto.h>
 
 #include "auth.h"
 #include "cgienv.h"
@@ -29,6 +28,7 @@
 #include "pmd.h"
 #include "relay.h"
 #include "route.h"
+#include "ossl.h"
 #include "tls.h"
 
 /* Exit statuses (README, wsinetd --help). */
@@ -561,23 +561,10 @@ int main(int argc, char **argv)
 	if (r != 0)
 		return r > 0 ? EXIT_CLEAN : EXIT_USAGE;
 	log_init(config.loglevel);
-	/* Per connection under inetd, OpenSSL's start-up is most of our cost (bench/run.py,
-	 * callgrind): skip openssl.cnf; skip filling the legacy name tables (we fetch
-	 * algorithms through providers: EVP_sha1(), EVP_MAC/EVP_PKEY; never by legacy name
-	 * with EVP_get_digestbyname), which the first fetch would otherwise copy into its
-	 * name map (3.2M instructions); skip the clean-up at exit (0.5M). Then compute one
-	 * Accept hash so a listener's forked handlers inherit a warm provider instead of
-	 * each loading it again (3.5M instructions per connection). */
-	/* With --ssl we are a TLS server: honour the system's openssl.cnf (system-wide
-	 * crypto policy: MinProtocol, SECLEVEL), as nginx and Apache do (README, TLS), and
-	 * keep the name tables libssl's certificate checks look digests up in. */
-	OPENSSL_init_crypto(config.ssl ? OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT :
-			    OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
-			    OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_ATEXIT, NULL);
-	{
-		char warm[29];
-		(void)ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", 24, warm);
-	}
+	/* OpenSSL lives in a plugin loaded only for TLS and JWT (ossl.h): before any socket
+	 * I/O, and in a listener before the first fork. */
+	if ((config.ssl || config.jwt_key) && ossl_load(config.ssl) != 0)
+		return EXIT_USAGE;
 	if (auth_init(&config) != 0) /* --jwt-key, --auth-command: before any socket I/O */
 		return EXIT_USAGE;
 	if (config.ssl && tls_init(&config) != 0) /* certificate and key: likewise */

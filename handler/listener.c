@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -21,37 +22,115 @@
 #define LISTEN_MAX 16
 /* On shutdown, handlers get SIGTERM (they close with 1001) and this long to finish. */
 #define SHUTDOWN_GRACE_MS 3000
+/* Spare handlers kept forked ahead of time, each waiting in accept: a new connection is
+ * taken by a process that already exists, and the fork (with the copy-on-write faults
+ * that follow it, 0.15-0.3 ms on a VM) of its replacement happens off the connection's
+ * path. Two, so that a second connection arriving while the first one's replacement is
+ * being forked finds a process too. Never more than --maxforks minus the busy handlers:
+ * a spare takes at most one connection, so busy + spares <= --maxforks keeps the limit
+ * exact with no message but the spare's "taken". */
+#define LISTEN_SPARES 2
+/* A spare that ends without taking a connection (killed, or an environment where it
+ * cannot live) is replaced at most once per this long: no fork loop. */
+#define SPARE_RESPAWN_MS 100
 
-struct handlers {
-	pid_t *pids;
-	size_t n, cap;
+struct handler {
+	pid_t pid;
+	bool spare;  /* waiting in accept; not a connection, not counted by --maxforks */
 };
 
-static int handlers_add(struct handlers *h, pid_t pid)
+struct handlers {
+	struct handler *v;
+	size_t n, cap;
+	size_t nspare;       /* entries with .spare set */
+	size_t died;         /* spares that ended without a connection, not yet replaced */
+	int64_t respawn_at;  /* monotonic ms: no such replacement before this */
+	bool fork_failing;   /* the last spare fork failed (logged once until one works) */
+};
+
+/* The listener's descriptors: a forked handler or spare closes those it does not use. */
+struct listen_fds {
+	int fds[LISTEN_MAX];
+	size_t nfds;
+	int sigfd;     /* the listener's signalfd */
+	int taken[2];  /* pipe: a spare that holds a connection writes its pid to [1] */
+	pid_t pid;     /* the listener */
+};
+
+/* Room for one more entry before forking, so that every child is tracked. */
+static int handlers_reserve(struct handlers *h)
 {
-	if (h->n == h->cap) {
-		size_t ncap = h->cap ? h->cap * 2 : 64;
-		pid_t *np = realloc(h->pids, ncap * sizeof(pid_t));
-		if (np == NULL)
-			return -1;
-		h->pids = np;
-		h->cap = ncap;
-	}
-	h->pids[h->n++] = pid;
+	if (h->n < h->cap)
+		return 0;
+	size_t ncap = h->cap ? h->cap * 2 : 64;
+	struct handler *nv = realloc(h->v, ncap * sizeof(*nv));
+	if (nv == NULL)
+		return -1;
+	h->v = nv;
+	h->cap = ncap;
 	return 0;
 }
 
-static void handlers_reap(struct handlers *h)
+/* After handlers_reserve(). */
+static void handlers_add(struct handlers *h, pid_t pid, bool spare)
+{
+	h->v[h->n++] = (struct handler){ .pid = pid, .spare = spare };
+	if (spare)
+		h->nspare++;
+}
+
+static size_t handlers_busy(const struct handlers *h)
+{
+	return h->n - h->nspare;
+}
+
+/* Spares that took a connection wrote their pid to the pipe: they are busy handlers now.
+ * One pid_t per write is atomic (less than PIPE_BUF), so the pipe holds whole pids and a
+ * read of a multiple of their size returns whole pids. */
+static void handlers_drain_taken(struct handlers *h, int rfd)
+{
+	pid_t buf[64];
+	ssize_t r;
+	while ((r = read(rfd, buf, sizeof(buf))) > 0) {
+		for (size_t k = 0; k < (size_t)r / sizeof(pid_t); k++) {
+			for (size_t i = 0; i < h->n; i++) {
+				if (h->v[i].pid == buf[k] && h->v[i].spare) {
+					h->v[i].spare = false;
+					h->nspare--;
+					break;
+				}
+			}
+		}
+		if ((size_t)r < sizeof(buf))
+			break;
+	}
+}
+
+static void handlers_reap(struct handlers *h, int taken_rfd, bool stopping)
 {
 	int status;
 	pid_t p;
 	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < h->n; i++) {
-			if (h->pids[i] == p) {
-				h->pids[i] = h->pids[--h->n];
-				break;
+		size_t i = 0;
+		while (i < h->n && h->v[i].pid != p)
+			i++;
+		if (i == h->n)
+			continue;
+		/* A spare writes its pid before it handles the connection and exits, so by now
+		 * the pid is in the pipe if it ever took one. */
+		if (h->v[i].spare)
+			handlers_drain_taken(h, taken_rfd);
+		if (h->v[i].spare) {
+			h->nspare--;
+			if (!stopping) {
+				if (h->died < LISTEN_SPARES)
+					h->died++;
+				log_info("spare handler %d ended before taking a connection (%s %d)",
+					 (int)p, WIFSIGNALED(status) ? "signal" : "exit",
+					 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 			}
 		}
+		h->v[i] = h->v[--h->n];
 	}
 }
 
@@ -128,9 +207,129 @@ static void reject_busy(int fd, bool tls)
 	close(fd);
 }
 
+/* The spare's life: wait for a connection on the listening sockets (or for a signal:
+ * leave), then become what the accept+fork path makes, a process running
+ * handle_connection() with the listener's signal state (the handler's signals blocked,
+ * SIGPIPE ignored, no death signal) and none of the listener's descriptors. Never
+ * returns. */
+static _Noreturn void spare_run(const struct config *cfg, const struct listen_fds *l)
+{
+	close(l->sigfd);
+	close(l->taken[0]);
+	/* A spare ends with its listener, even one killed by SIGKILL; the getppid() check
+	 * covers a listener gone before the prctl. SIGTERM is blocked (inherited mask): it
+	 * arrives on the signalfd below. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0 || getppid() != l->pid)
+		_exit(0);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		log_error("spare handler: signalfd: %s", strerror(errno));
+		_exit(5);
+	}
+	struct pollfd pfd[LISTEN_MAX + 1];
+	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	for (size_t i = 0; i < l->nfds; i++)
+		pfd[i + 1] = (struct pollfd){ .fd = l->fds[i], .events = POLLIN };
+	int cfd = -1;
+	while (cfd < 0) {
+		if (poll(pfd, (nfds_t)(l->nfds + 1), -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("spare handler: poll: %s", strerror(errno));
+			_exit(5);
+		}
+		if (pfd[0].revents)
+			_exit(0);
+		for (size_t i = 1; cfd < 0 && i <= l->nfds; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			/* The sockets are non-blocking: another spare may have won this one. */
+			cfd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
+			if (cfd < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED) {
+				/* Out of descriptors or memory, most likely: end, and let the
+				 * listener's SPARE_RESPAWN_MS pace the retries. */
+				log_error("spare handler: accept: %s", strerror(errno));
+				_exit(5);
+			}
+		}
+	}
+	/* A handler outlives a listener killed under it, as one forked after the accept
+	 * does. A signal that came after the accept stays pending for handle_connection's
+	 * own signalfd: a SIGTERM then closes the connection with 1001 like any handler's. */
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	for (size_t i = 0; i < l->nfds; i++)
+		close(l->fds[i]);
+	close(sfd);
+	pid_t me = getpid();
+	ssize_t w = write(l->taken[1], &me, sizeof(me));
+	(void)w; /* fails only when the listener is gone: nobody left to count */
+	close(l->taken[1]);
+	_exit(handle_connection(cfg, cfd, cfd));
+}
+
+/* LISTEN_SPARES, but no more than the connections --maxforks still allows. */
+static size_t spares_wanted(const struct config *cfg, const struct handlers *h)
+{
+	size_t busy = handlers_busy(h);
+	if (cfg->maxforks == 0)
+		return LISTEN_SPARES;
+	if (busy >= cfg->maxforks)
+		return 0;
+	size_t room = cfg->maxforks - busy;
+	return room < LISTEN_SPARES ? room : LISTEN_SPARES;
+}
+
+/* Fork spares up to spares_wanted(). The replacement of a spare that ended without a
+ * connection waits for h->respawn_at (the caller's poll timeout wakes it). */
+static void spares_top_up(const struct config *cfg, struct handlers *h,
+			  const struct listen_fds *l)
+{
+	size_t want = spares_wanted(cfg, h);
+	while (h->nspare < want) {
+		int64_t now = now_ms();
+		if (h->died > 0 && now < h->respawn_at)
+			return;
+		pid_t pid = -1;
+		if (handlers_reserve(h) == 0)
+			pid = fork();
+		else
+			errno = ENOMEM;
+		if (pid < 0) {
+			/* Until one works, the listener accepts and forks per connection itself
+			 * (listener_run), and retries a spare at the pace of a replacement. */
+			if (!h->fork_failing)
+				log_error("fork (spare handler): %s", strerror(errno));
+			h->fork_failing = true;
+			if (h->died == 0)
+				h->died = 1;
+			h->respawn_at = now + SPARE_RESPAWN_MS;
+			return;
+		}
+		if (pid == 0)
+			spare_run(cfg, l);
+		if (h->died > 0) {
+			h->died--;
+			h->respawn_at = now + SPARE_RESPAWN_MS;
+		}
+		h->fork_failing = false;
+		handlers_add(h, pid, true);
+		log_debug("spare handler %d forked (%zu busy, %zu spare)", (int)pid,
+			  handlers_busy(h), h->nspare);
+	}
+	h->died = 0;
+}
+
 int listener_run(const struct config *cfg, const int *inherited, size_t ninherited)
 {
-	int fds[LISTEN_MAX];
+	struct listen_fds l = { .nfds = 0, .sigfd = -1, .taken = { -1, -1 } };
+	int *fds = l.fds;
 	size_t nfds = 0;
 	if (inherited) {
 		for (size_t i = 0; i < ninherited && nfds < LISTEN_MAX; i++) {
@@ -150,11 +349,19 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 				return b == -2 ? 2 : 5;
 		}
 	}
-	int sigfd = child_signals_setup();
+	l.nfds = nfds;
+	int sigfd = l.sigfd = child_signals_setup();
 	if (sigfd < 0) {
 		log_error("signal setup: %s", strerror(errno));
 		return 5;
 	}
+	/* Blocking write end (a spare's pid always gets through), non-blocking read end. */
+	if (pipe2(l.taken, O_CLOEXEC) != 0 ||
+	    fcntl(l.taken[0], F_SETFL, fcntl(l.taken[0], F_GETFL) | O_NONBLOCK) != 0) {
+		log_error("pipe: %s", strerror(errno));
+		return 5;
+	}
+	l.pid = getpid();
 	log_info("listening (%zu sockets) for %s, maxforks %u", nfds, cfg->program, cfg->maxforks);
 
 	struct handlers h = { 0 };
@@ -163,10 +370,15 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 	for (;;) {
 		if (stopping && h.n == 0)
 			break;
-		struct pollfd pfd[LISTEN_MAX + 1];
-		pfd[0] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-		size_t np = 1;
 		if (!stopping)
+			spares_top_up(cfg, &h, &l);
+		struct pollfd pfd[LISTEN_MAX + 2];
+		pfd[0] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = l.taken[0], .events = POLLIN };
+		size_t np = 2;
+		/* The spares accept. The listener does only when it has none: at --maxforks (it
+		 * answers 429), or when forking spares fails (it accepts and forks itself). */
+		if (!stopping && h.nspare == 0)
 			for (size_t i = 0; i < nfds; i++)
 				pfd[np++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 		int timeout = -1;
@@ -174,33 +386,48 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 			int64_t left = stop_deadline - now_ms();
 			if (left <= 0) {
 				for (size_t i = 0; i < h.n; i++)
-					kill(h.pids[i], SIGKILL);
+					kill(h.v[i].pid, SIGKILL);
 				stop_deadline = now_ms() + 1000 * 60;
 				left = 100;
 			}
 			timeout = (int)(left > 1000 ? 1000 : left);
+		} else if (h.died > 0 && h.nspare < spares_wanted(cfg, &h)) {
+			int64_t left = h.respawn_at - now_ms();
+			timeout = (int)(left < 0 ? 0 : left > SPARE_RESPAWN_MS ? SPARE_RESPAWN_MS : left);
 		}
 		int r = poll(pfd, (nfds_t)np, timeout);
 		if (r < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			return 5;
 		}
+		if (r > 0 && pfd[1].revents)
+			handlers_drain_taken(&h, l.taken[0]);
 		if (r > 0 && pfd[0].revents) {
 			struct signalfd_siginfo si;
 			while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGCHLD || stopping)
 					continue;
-				log_info("signal %u: stopping; %zu handlers told to close", si.ssi_signo, h.n);
+				log_info("signal %u: stopping; %zu handlers told to close, %zu spares",
+					 si.ssi_signo, handlers_busy(&h), h.nspare);
 				stopping = true;
 				stop_deadline = now_ms() + SHUTDOWN_GRACE_MS;
 				for (size_t i = 0; i < nfds; i++)
 					close(fds[i]);
 				for (size_t i = 0; i < h.n; i++)
-					kill(h.pids[i], SIGTERM);
+					kill(h.v[i].pid, SIGTERM);
 			}
-			handlers_reap(&h);
+			handlers_reap(&h, l.taken[0], stopping);
 		}
-		for (size_t i = 1; !stopping && i < np; i++) {
+		bool pending = false;
+		for (size_t i = 2; !stopping && r > 0 && i < np; i++)
+			pending = pending || (pfd[i].revents & POLLIN);
+		if (!pending)
+			continue;
+		/* A handler that ended in this same wake-up freed a slot: a spare takes it. */
+		spares_top_up(cfg, &h, &l);
+		if (h.nspare > 0)
+			continue;
+		for (size_t i = 2; i < np; i++) {
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			/* Accept a bounded batch per wake-up so signals are not starved. */
@@ -212,14 +439,19 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 						log_error("accept: %s", strerror(errno));
 					break;
 				}
-				if (cfg->maxforks && h.n >= cfg->maxforks) {
-					handlers_reap(&h);
-					if (h.n >= cfg->maxforks) {
-						log_info("429: %zu handlers running (--maxforks=%u)", h.n,
-							 cfg->maxforks);
+				if (cfg->maxforks && handlers_busy(&h) >= cfg->maxforks) {
+					handlers_reap(&h, l.taken[0], false);
+					if (handlers_busy(&h) >= cfg->maxforks) {
+						log_info("429: %zu handlers running (--maxforks=%u)",
+							 handlers_busy(&h), cfg->maxforks);
 						reject_busy(cfd, cfg->ssl);
 						continue;
 					}
+				}
+				if (handlers_reserve(&h) != 0) {
+					log_error("out of memory tracking handlers");
+					reject_busy(cfd, cfg->ssl);
+					continue;
 				}
 				pid_t pid = fork();
 				if (pid < 0) {
@@ -231,14 +463,17 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 					for (size_t j = 0; j < nfds; j++)
 						close(fds[j]);
 					close(sigfd);
+					close(l.taken[0]);
+					close(l.taken[1]);
 					_exit(handle_connection(cfg, cfd, cfd));
 				}
 				close(cfd);
-				if (handlers_add(&h, pid) != 0)
-					log_error("out of memory tracking handler %d", (int)pid);
+				handlers_add(&h, pid, false);
 			}
 		}
 	}
-	free(h.pids);
+	close(l.taken[0]);
+	close(l.taken[1]);
+	free(h.v);
 	return 0;
 }

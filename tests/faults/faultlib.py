@@ -5,7 +5,8 @@ wsinetd as a listener (--port, one forked handler per connection) with its progr
 scripts in a fresh directory, and after the fault calls settle(), which asserts the
 three things the issue asks after every test:
   - no zombie: every handler the listener forked has been reaped (no child of the
-    listener left, not even in state Z);
+    listener left, not even in state Z, but its spare handlers: see
+    wslib.holds_listening_socket);
   - no orphan: no process whose command line names this test's script directory is
     alive anywhere on the machine (the program, its children and grandchildren, also
     those that reparented to us: we are a child subreaper);
@@ -42,9 +43,11 @@ def fds(pid):
 
 def marker_procs(marker, exclude=()):
     """Live processes whose command line contains marker (a script path), except the
-    pids in exclude (the listener, whose own argv names the program)."""
+    pids in exclude (the listener, whose own argv names the program) and the listener's
+    spare handlers (its argv too; they hold a listening socket, a program never does)."""
     found = []
     me = os.getpid()
+    inodes = listening_inodes()
     for d in os.listdir("/proc"):
         if not d.isdigit() or int(d) == me or int(d) in exclude:
             continue
@@ -53,7 +56,8 @@ def marker_procs(marker, exclude=()):
                 cmd = f.read()
         except OSError:
             continue
-        if marker.encode() in cmd.replace(b"\0", b" ") and pid_alive(int(d)):
+        if marker.encode() in cmd.replace(b"\0", b" ") and pid_alive(int(d)) and \
+                not holds_listening_socket(int(d), inodes):
             found.append((int(d), cmd.replace(b"\0", b" ").decode(errors="replace")[:120]))
     return found
 
@@ -64,7 +68,8 @@ class Listener(Server):
     def __init__(self, args, **kw):
         kw.setdefault("mode", "listen")
         super().__init__(args, **kw)
-        wait_until(lambda: len(fds(self.pid)) >= 4, 5)
+        # The spares are forked once every fd of the listener is open.
+        wait_until(lambda: len(fds(self.pid)) >= 4 and self.spares(), 5)
         self.base_fds = fds(self.pid)
         self.listen_inodes = {v for v in self.base_fds.values() if v.startswith("socket:")}
 
@@ -81,8 +86,8 @@ def handler_fds_ok(srv, hpid):
 def settle(srv, marker, what, timeout=10.0):
     """After a fault: wait (bounded) for the handlers to finish, then assert no zombie,
     no orphan, no leaked listener fd, and the listener still alive."""
-    gone = wait_until(lambda: not children(srv.pid), timeout)
-    kids = children(srv.pid)
+    gone = wait_until(lambda: not handler_children(srv.pid), timeout)
+    kids = handler_children(srv.pid)
     T.ok(gone, "%s: every handler exited and was reaped (no zombie)" % what,
          "left: %r" % [(k, proc_state(k)) for k in kids])
     ex = (srv.pid,)

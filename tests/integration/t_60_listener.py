@@ -10,7 +10,8 @@ PROG = ["/bin/sh", "-c", 'touch "$0/$$"; exec cat', MARK]
 
 
 def all_children(pid):
-    return children(pid)
+    """The listener's children, zombies included, but its spare handlers."""
+    return handler_children(pid)
 
 
 @test

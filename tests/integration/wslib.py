@@ -54,7 +54,8 @@ __all__ = [
     "HERE", "REPO", "BIN", "PY", "SSA", "NODE_CLIENT", "test", "main", "T", "Server",
     "RawClient", "Frame", "free_port", "wait_listening", "is_listening", "accept_key",
     "build_request", "std_headers", "make_key", "vmrss_kb", "children", "descendants",
-    "pid_alive", "proc_state", "group_members", "wait_until", "tmpdir", "write_script", "ws_client",
+    "pid_alive", "proc_state", "group_members", "listening_inodes", "holds_listening_socket",
+    "handler_children", "spare_children", "wait_until", "tmpdir", "write_script", "ws_client",
     "py_client", "node_client", "CLIENTS", "run_pipes", "spawn_pipes", "PipeConn",
     "close_payload", "parse_close", "ProtocolError", "Closed", "TimeoutErr", "kill_pid",
     "read_text", "stat_field", "ssa_exit_codes", "parse_env_lines", "OP_CONT", "OP_TEXT",
@@ -156,6 +157,48 @@ def descendants(pid, limit=2000):
                 res.append(c)
                 todo.append(c)
     return res
+
+
+def listening_inodes():
+    """Inodes of the TCP sockets in state LISTEN (/proc/net/tcp, tcp6)."""
+    out = set()
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in read_text(f).splitlines()[1:]:
+            w = line.split()
+            if len(w) > 9 and w[3] == "0A":
+                out.add(w[9])
+    return out
+
+
+def holds_listening_socket(pid, inodes=None):
+    """Whether pid has a listening TCP socket open: the listener, or one of its spare
+    handlers (forked ahead of time, waiting in accept). A handler that took a
+    connection has closed them all."""
+    inodes = listening_inodes() if inodes is None else inodes
+    try:
+        names = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return False
+    for n in names:
+        try:
+            t = os.readlink("/proc/%d/fd/%s" % (pid, n))
+        except OSError:
+            continue
+        if t.startswith("socket:[") and t[8:-1] in inodes:
+            return True
+    return False
+
+
+def handler_children(pid):
+    """Children of a listener that are not live spares (zombies included)."""
+    inodes = listening_inodes()
+    return [c for c in children(pid) if not (pid_alive(c) and holds_listening_socket(c, inodes))]
+
+
+def spare_children(pid):
+    """A listener's live spare handlers: children holding a listening socket."""
+    inodes = listening_inodes()
+    return [c for c in children(pid) if pid_alive(c) and holds_listening_socket(c, inodes)]
 
 
 def group_members(pgid):
@@ -355,8 +398,13 @@ class Server:
         return read_text(self.stderr_path)
 
     def handlers(self):
-        """PIDs of the per-connection handler processes alive now (zombies excluded)."""
-        return [c for c in children(self.proc.pid) if pid_alive(c)]
+        """PIDs of the per-connection handler processes alive now (zombies excluded; a
+        listener's spares, which hold no connection yet, too)."""
+        return [c for c in handler_children(self.proc.pid) if pid_alive(c)]
+
+    def spares(self):
+        """PIDs of a listener's spare handlers (see holds_listening_socket)."""
+        return spare_children(self.proc.pid)
 
     def wait_handler(self, timeout=5.0, exclude=()):
         """Wait for a new handler process (not in exclude); returns its pid or None."""

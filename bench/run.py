@@ -47,11 +47,11 @@ DEFLATE_JS = os.path.join(ROOT, "bench", "deflate.js")
 WS_MODULE = os.path.join(ROOT, "tests", "node", "node_modules", "ws", "package.json")
 
 # Every figure and its workload. Same parameters for every server.
-CONNECT_C1 = dict(n=300, c=1)
-CONNECT_C16 = dict(n=800, c=16)
+CONNECT_C1 = dict(n=1000, c=1)
+CONNECT_C16 = dict(n=1500, c=16)
 THR_100 = dict(k=1, m=100000, s=100, w=64)
 # websocketd 0.4.1 stalls for good once ~128 KiB are in flight: 16 x 4 KiB keeps it alive.
-THR_4K = dict(k=1, m=20000, s=4096, w=16)
+THR_4K = dict(k=1, m=40000, s=4096, w=16)
 IDLE_N = 50
 # 2 MiB in flight each way: 128 unanswered 16 KiB messages.
 STALL = dict(k=1, m=600, s=16384, w=128)

@@ -178,7 +178,7 @@ int ws_handshake_check(const struct http_req *req, const struct ws_hs_config *cf
 	return WS_OK;
 }
 
-int ws_accept_key(const char *key, size_t key_len, char out[29])
+void ws_accept_key(const char *key, size_t key_len, char out[29])
 {
 	uint8_t md[SHA1_LEN];
 	struct sha1 s;
@@ -190,7 +190,6 @@ int ws_accept_key(const char *key, size_t key_len, char out[29])
 	sha1_update(&s, ws_guid, sizeof(ws_guid) - 1);
 	sha1_final(&s, md);
 	b64_encode(md, sizeof(md), out);
-	return WS_OK;
 }
 
 /* An output cursor that never writes past cap and remembers that it would have. */

@@ -48,9 +48,9 @@ struct ws_hs_result {
 int ws_handshake_check(const struct http_req *req, const struct ws_hs_config *cfg,
 		       struct ws_hs_result *out);
 
-/* Sec-WebSocket-Accept for a key: base64(SHA-1(key + GUID)) via OpenSSL EVP; out gets
- * 28 characters and a NUL. Returns 0 or WS_E_SYS if the digest failed. */
-int ws_accept_key(const char *key, size_t key_len, char out[29]);
+/* Sec-WebSocket-Accept for a key: base64(SHA-1(key + GUID)) (sha1.h); out gets 28
+ * characters and a NUL. Cannot fail. */
+void ws_accept_key(const char *key, size_t key_len, char out[29]);
 
 /* Render "HTTP/1.1 101 Switching Protocols" with Upgrade, Connection,
  * Sec-WebSocket-Accept, Sec-WebSocket-Protocol (if chosen), Sec-WebSocket-Extensions

@@ -51,6 +51,19 @@ static size_t extra_headers(const char **out, bool ws)
 	return n;
 }
 
+/* The 101 for a checked request (RFC 6455 4.2.2): Accept hash, the chosen protocol,
+ * extensions (NULL: none) and the --header/--header-ws lines. Bytes written, or a
+ * negative enum ws_err when cap is too small. */
+static int render_upgrade(const struct ws_hs_result *hs, const char *extensions, char *out,
+			  size_t cap)
+{
+	char accept[29];
+	ws_accept_key(hs->key, hs->key_len, accept);
+	const char *hextra[2 * WS_EXTRA_HEADERS_MAX];
+	size_t nh = extra_headers(hextra, true);
+	return ws_render_101(out, cap, accept, hs->protocol, extensions, hextra, nh);
+}
+
 /* Answer a request with a status and a one-line body, then close. */
 static void respond_error(struct transport *t, int status, const char *why, const char *peer)
 {
@@ -89,14 +102,10 @@ static int refuse_auth(struct transport *t, const struct ws_hs_result *hs,
 			t->ops->shutdown_write(t);
 		return status >= 500 ? EXIT_SYSTEM : EXIT_REFUSED;
 	}
-	char accept[29];
-	const char *hextra[2 * WS_EXTRA_HEADERS_MAX];
-	size_t nh = extra_headers(hextra, true);
 	char resp[4096 + WS_FRAME_HDR_MAX + 2 + WS_CLOSE_REASON_MAX];
-	int rlen = ws_accept_key(hs->key, hs->key_len, accept) == 0
-		? ws_render_101(resp, 4096, accept, hs->protocol, NULL, hextra, nh) : -1;
+	int rlen = render_upgrade(hs, NULL, resp, 4096);
 	if (rlen < 0) {
-		respond_error(t, 500, "cannot compute the handshake", peer);
+		respond_error(t, 500, "response too large", peer);
 		return EXIT_SYSTEM;
 	}
 	size_t rl = strlen(a->reason);
@@ -456,16 +465,8 @@ static int serve(struct session *s, int rfd, int wfd)
 		return EXIT_REFUSED;
 	}
 
-	char accept[29];
-	if (ws_accept_key(hs.key, hs.key_len, accept) != 0) {
-		respond_error(&t, 500, "cannot compute the handshake", peer_s);
-		return EXIT_SYSTEM;
-	}
-	const char *hextra[2 * WS_EXTRA_HEADERS_MAX];
-	size_t nhextra = extra_headers(hextra, true);
 	char resp[4096];
-	int rlen = ws_render_101(resp, sizeof(resp), accept, hs.protocol, deflate ? ext : NULL,
-				 hextra, nhextra);
+	int rlen = render_upgrade(&hs, deflate ? ext : NULL, resp, sizeof(resp));
 	if (rlen < 0) {
 		respond_error(&t, 500, "response too large", peer_s);
 		return EXIT_SYSTEM;

@@ -105,6 +105,5 @@ void sha1_final(struct sha1 *s, uint8_t out[SHA1_LEN])
 	}
 	/* The block held message bytes; the chaining value is the digest. Not secret here,
 	 * but the state should not outlive its use. */
-	memset(s, 0, sizeof(*s));
-	__asm__ __volatile__("" : : "r"(s) : "memory");
+	explicit_bzero(s, sizeof(*s));
 }

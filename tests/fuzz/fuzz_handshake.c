@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(!cfg.require_protocol, "require_protocol without a protocol");
 		}
 		char accept[29];
-		CHECK(ws_accept_key(res.key, res.key_len, accept) == 0, "accept key");
+		ws_accept_key(res.key, res.key_len, accept);
 		CHECK(strlen(accept) == 28, "accept length");
 		check_render(101, accept, res.protocol, 0, NULL, extra, nextra);
 	} else {

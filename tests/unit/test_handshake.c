@@ -280,14 +280,14 @@ static void test_accept_key(void)
 	uint8_t *g;
 
 	/* RFC 6455 1.3 example. */
-	is_int(ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", 24, out), 0, "accept key returns 0");
+	ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", 24, out);
 	ok(strcmp(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == 0, "RFC 6455 1.3 example: %s", out);
 	g = guard_copy("x3JJHMbDL1EzLkh9GBhXDw==", 24);
-	is_int(ws_accept_key((const char *)g, 24, out), 0, "key on a guard page");
-	ok(strcmp(out, "HSmrc0sMlYUkAGmm5OPpG2HaGWk=") == 0, "second known pair: %s", out);
+	ws_accept_key((const char *)g, 24, out);
+	ok(strcmp(out, "HSmrc0sMlYUkAGmm5OPpG2HaGWk=") == 0, "key on a guard page, second known pair: %s", out);
 	guard_free(g, 24);
-	is_int(ws_accept_key("", 0, out), 0, "empty key still hashes");
-	ok(strcmp(out, "Kfh9QIsMVZcl6xEPYxPHzW8SZ8w=") == 0, "SHA-1 of the GUID alone");
+	ws_accept_key("", 0, out);
+	ok(strcmp(out, "Kfh9QIsMVZcl6xEPYxPHzW8SZ8w=") == 0, "empty key still hashes: the GUID alone");
 	is_int(strlen(out), 28, "28 characters");
 }
 

@@ -50,8 +50,6 @@ static void *open_plugin(char *tried, size_t tried_len)
 
 int ossl_load(bool tls_server)
 {
-	if (api != NULL)
-		return 0;
 	char tried[1024];
 	void *h = open_plugin(tried, sizeof(tried));
 	if (h == NULL) {
@@ -78,9 +76,7 @@ int ossl_load(bool tls_server)
 
 int tls_init(const struct config *cfg)
 {
-	if (ossl_load(true) != 0)
-		return -1;
-	return api->tls_init(cfg);
+	return api ? api->tls_init(cfg) : -1;
 }
 
 enum tls_accept_result tls_accept(struct transport *t, int64_t deadline_ms, const char *peer)
@@ -108,8 +104,8 @@ const char *tls_sni(void)
 
 int jwt_key_parse(const uint8_t *data, size_t len, struct jwt_key *out, const char **why)
 {
-	if (ossl_load(false) != 0) {
-		*why = "the OpenSSL plugin could not be loaded";
+	if (api == NULL) {
+		*why = "the OpenSSL plugin is not loaded";
 		return WS_E_SYS;
 	}
 	return api->jwt_key_parse(data, len, out, why);
@@ -129,11 +125,6 @@ unsigned jwt_key_algs(const struct jwt_key *k)
 unsigned jwt_alg_from_name(const char *name, size_t len)
 {
 	return api ? api->jwt_alg_from_name(name, len) : 0;
-}
-
-const char *jwt_alg_name(unsigned alg)
-{
-	return api ? api->jwt_alg_name(alg) : "?";
 }
 
 int jwt_verify(const char *token, size_t len, const struct jwt_key *key,

@@ -49,7 +49,6 @@ struct ossl_api {
 	void (*jwt_key_free)(struct jwt_key *k);
 	unsigned (*jwt_key_algs)(const struct jwt_key *k);
 	unsigned (*jwt_alg_from_name)(const char *name, size_t len);
-	const char *(*jwt_alg_name)(unsigned alg);
 	int (*jwt_verify)(const char *token, size_t len, const struct jwt_key *key,
 			  const struct jwt_policy *pol, void **claims_out, unsigned *alg_out,
 			  const char **why);
@@ -60,8 +59,9 @@ struct ossl_api {
 typedef const struct ossl_api *ossl_entry_fn(bool tls_server);
 
 /* In the executable: find, load and check the plugin; logs a precise error and returns
- * -1 when it cannot. Idempotent. Until it has succeeded, tls_env() returns 0 and
- * tls_sni() NULL, and the other tls_ and jwt_ calls fail. */
+ * -1 when it cannot. main() calls it once, for --ssl or --jwt-key, before tls_init() and
+ * the key is read. Without the plugin tls_env() returns 0 and tls_sni() NULL, and the
+ * other tls_ and jwt_ calls fail. */
 int ossl_load(bool tls_server);
 
 #endif

@@ -19,7 +19,6 @@ static const struct ossl_api api = {
 	.jwt_key_free = jwt_key_free,
 	.jwt_key_algs = jwt_key_algs,
 	.jwt_alg_from_name = jwt_alg_from_name,
-	.jwt_alg_name = jwt_alg_name,
 	.jwt_verify = jwt_verify,
 };
 

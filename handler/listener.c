@@ -84,6 +84,15 @@ static size_t handlers_busy(const struct handlers *h)
 	return h->n - h->nspare;
 }
 
+/* The entry of pid, or NULL. */
+static struct handler *handlers_find(struct handlers *h, pid_t pid)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->v[i].pid == pid)
+			return &h->v[i];
+	return NULL;
+}
+
 /* Spares that took a connection wrote their pid to the pipe: they are busy handlers now.
  * One pid_t per write is atomic (less than PIPE_BUF), so the pipe holds whole pids and a
  * read of a multiple of their size returns whole pids. */
@@ -93,12 +102,10 @@ static void handlers_drain_taken(struct handlers *h, int rfd)
 	ssize_t r;
 	while ((r = read(rfd, buf, sizeof(buf))) > 0) {
 		for (size_t k = 0; k < (size_t)r / sizeof(pid_t); k++) {
-			for (size_t i = 0; i < h->n; i++) {
-				if (h->v[i].pid == buf[k] && h->v[i].spare) {
-					h->v[i].spare = false;
-					h->nspare--;
-					break;
-				}
+			struct handler *e = handlers_find(h, buf[k]);
+			if (e != NULL && e->spare) {
+				e->spare = false;
+				h->nspare--;
 			}
 		}
 		if ((size_t)r < sizeof(buf))
@@ -111,16 +118,14 @@ static void handlers_reap(struct handlers *h, int taken_rfd, bool stopping)
 	int status;
 	pid_t p;
 	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-		size_t i = 0;
-		while (i < h->n && h->v[i].pid != p)
-			i++;
-		if (i == h->n)
+		struct handler *e = handlers_find(h, p);
+		if (e == NULL)
 			continue;
 		/* A spare writes its pid before it handles the connection and exits, so by now
 		 * the pid is in the pipe if it ever took one. */
-		if (h->v[i].spare)
+		if (e->spare)
 			handlers_drain_taken(h, taken_rfd);
-		if (h->v[i].spare) {
+		if (e->spare) {
 			h->nspare--;
 			if (!stopping) {
 				if (h->died < LISTEN_SPARES)
@@ -130,7 +135,7 @@ static void handlers_reap(struct handlers *h, int taken_rfd, bool stopping)
 					 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 			}
 		}
-		h->v[i] = h->v[--h->n];
+		*e = h->v[--h->n];
 	}
 }
 

@@ -35,6 +35,11 @@ import sys
 import tempfile
 import time
 
+# The tests' /proc helpers: which processes are a listener's spare handlers.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "integration"))
+from wslib import holds_listening_socket, listening_inodes  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WSINETD = os.environ.get("WSINETD", os.path.join(ROOT, "wsinetd"))
 WSBENCH = os.environ.get("WSBENCH", os.path.join(ROOT, "build", "bench", "wsbench"))
@@ -346,44 +351,13 @@ def children_cpu(pid):
     return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
 
 
-def listening_inodes():
-    out = set()
-    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(f) as fh:
-                lines = fh.read().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            w = line.split()
-            if len(w) > 9 and w[3] == "0A":
-                out.add("socket:[%s]" % w[9])
-    return out
-
-
-def is_spare(pid, inodes):
-    """A listener's spare handler (forked ahead of time, waiting in accept) holds the
-    listening socket; a handler that took a connection has closed it."""
-    try:
-        names = os.listdir("/proc/%d/fd" % pid)
-    except OSError:
-        return False
-    for n in names:
-        try:
-            if os.readlink("/proc/%d/fd/%s" % (pid, n)) in inodes:
-                return True
-        except OSError:
-            pass
-    return False
-
-
 def wait_reaped(pid, timeout=10.0):
     """Until pid has no descendants left (its handler and the handler's cat reaped) but
     its spare handlers."""
     end = time.monotonic() + timeout
     while True:
         inodes = listening_inodes()
-        if not [p for p in tree(pid) if p != pid and not is_spare(p, inodes)]:
+        if not [p for p in tree(pid) if p != pid and not holds_listening_socket(p, inodes)]:
             break
         if time.monotonic() > end:
             raise RuntimeError("handler of %d still running %.0f s after its client" %

@@ -31,13 +31,6 @@ SLEEPER = script(D, "sleeper.sh", "#!/bin/sh\nexec sleep 1000\n")
 CAT = script(D, "cat.sh", "#!/bin/sh\nexec cat\n")
 
 
-def io_wchar(pid):
-    for line in read_text("/proc/%d/io" % pid).splitlines():
-        if line.startswith("wchar:"):
-            return int(line.split()[1])
-    return None
-
-
 @test
 def program_floods_reader_less_client():
     s = Listener(["--binary", ZERO])

@@ -8,13 +8,6 @@ from wslib import *  # noqa
 LIMIT_KB = 64 * 1024
 
 
-def io_wchar(pid):
-    for line in read_text("/proc/%d/io" % pid).splitlines():
-        if line.startswith("wchar:"):
-            return int(line.split()[1])
-    return None
-
-
 @test
 def program_floods_client_never_reads():
     for mode in ("inetd", "listen"):

@@ -11,17 +11,12 @@ SPARES = 2  # LISTEN_SPARES in handler/listener.c
 
 
 def kids(pid):
-    """Live children of pid, by the ppid field of every /proc/*/stat."""
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit() and stat_field(int(d), 4) == pid and pid_alive(int(d)):
-            out.append(int(d))
-    return sorted(out)
+    """Live children of pid."""
+    return sorted(c for c in children(pid) if pid_alive(c))
 
 
 def zombie_kids(pid):
-    return [p for p in (int(d) for d in os.listdir("/proc") if d.isdigit())
-            if stat_field(p, 4) == pid and proc_state(p) == "Z"]
+    return [c for c in children(pid) if proc_state(c) == "Z"]
 
 
 def idle_spares(s, want, timeout=5.0):

@@ -296,9 +296,9 @@ def bomb_case(args, frames_of, label):
         hwm = [None]
 
         def peak():
-            for ln in read_text("/proc/%d/status" % pid).splitlines():
-                if ln.startswith("VmHWM:"):
-                    hwm[0] = int(ln.split()[1])
+            v = status_kb(pid, "VmHWM")
+            if v is not None:
+                hwm[0] = v
             return hwm[0]
         m = None
         try:

@@ -53,7 +53,7 @@ SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime
 __all__ = [
     "HERE", "REPO", "BIN", "PY", "SSA", "NODE_CLIENT", "test", "main", "T", "Server",
     "RawClient", "Frame", "free_port", "wait_listening", "is_listening", "accept_key",
-    "build_request", "std_headers", "make_key", "vmrss_kb", "children", "descendants",
+    "build_request", "std_headers", "make_key", "vmrss_kb", "status_kb", "io_wchar", "children", "descendants",
     "pid_alive", "proc_state", "group_members", "listening_inodes", "holds_listening_socket",
     "handler_children", "spare_children", "wait_until", "tmpdir", "write_script", "ws_client",
     "py_client", "node_client", "CLIENTS", "run_pipes", "spawn_pipes", "PipeConn",
@@ -206,9 +206,22 @@ def group_members(pgid):
     return [p for p in _all_pids() if stat_field(p, 5) == pgid and pid_alive(p)]
 
 
-def vmrss_kb(pid):
+def status_kb(pid, field):
+    """A kB figure of /proc/PID/status ("VmRSS", "VmHWM"), or None once pid is gone."""
     for line in read_text("/proc/%d/status" % pid).splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return None
+
+
+def vmrss_kb(pid):
+    return status_kb(pid, "VmRSS")
+
+
+def io_wchar(pid):
+    """Bytes pid has written so far (/proc/PID/io), or None once it is gone."""
+    for line in read_text("/proc/%d/io" % pid).splitlines():
+        if line.startswith("wchar:"):
             return int(line.split()[1])
     return None
 

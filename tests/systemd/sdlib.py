@@ -22,6 +22,8 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+from wslib import free_port  # noqa: E402  (one port picker for every suite)
 SDBOX = os.path.normpath(os.path.join(REPO, "..", "shared", "tools", "sdbox"))
 BIN = os.path.join(REPO, "wsinetd")
 ENABLE = os.path.join(REPO, "scripts", "wsinetd-enable")
@@ -64,13 +66,6 @@ def skip_all(reason):
     print("1..0 # SKIP %s" % reason, flush=True)
     sys.exit(0)
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def wait_until(pred, timeout, step=0.05):

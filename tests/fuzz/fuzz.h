@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CHECK(cond, ...)                                                             \
 	do {                                                                         \
@@ -49,6 +50,26 @@ static inline uint32_t take_u32(const uint8_t **data, size_t *size, size_t n)
 		(*size)--;
 	}
 	return v;
+}
+
+/* The input again in a heap block of exactly its size (one byte for an empty input), so
+ * ASan reports any read past its end. Out of memory aborts: a harness has no better
+ * answer. */
+static inline void *fuzz_dup(const uint8_t *data, size_t size)
+{
+	void *p = malloc(size ? size : 1);
+	if (p == NULL)
+		abort();
+	if (size)
+		memcpy(p, data, size);
+	return p;
+}
+
+/* The input's first byte, which selects the harness's mode, taken off the input (the
+ * caller has checked size >= 1). */
+static inline uint8_t take_flags(const uint8_t **data, size_t *size)
+{
+	return (uint8_t)take_u32(data, size, 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -78,13 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	uint8_t fl = data[0];
-	data++;
-	size--;
-	uint8_t *buf = malloc(size ? size : 1);
-	if (!buf)
-		return 0;
-	memcpy(buf, data, size);
+	uint8_t fl = take_flags(&data, &size);
+	uint8_t *buf = fuzz_dup(data, size);
 	bool parsed = !(fl & 1);
 	if (parsed) {
 		if (http_req_parse(buf, size, WS_HEADERS_MAX, &req) <= 0)

@@ -28,8 +28,7 @@ static struct cgiresp res, res2;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *buf = malloc(size ? size : 1);
-	memcpy(buf, data, size);
+	uint8_t *buf = fuzz_dup(data, size);
 	int r = cgiresp_parse(buf, size, &res);
 	CHECK(r == WS_NEED_MORE || r == WS_E_MALFORMED || r == WS_E_LIMIT || (r > 0 && (size_t)r <= size),
 	      "result %d", r);

@@ -45,9 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	uint8_t sel = data[0];
-	data++;
-	size--;
+	uint8_t sel = take_flags(&data, &size);
 	char *in = malloc(size + 1);
 	if (!in)
 		return 0;

@@ -94,10 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *const *extra = extras[xsel & 1];
 	size_t nextra = (xsel >> 1) % 3;
 
-	uint8_t *buf = malloc(size ? size : 1);
-	if (!buf)
-		return 0;
-	memcpy(buf, data, size);
+	uint8_t *buf = fuzz_dup(data, size);
 	static struct http_req req;
 	int n = http_req_parse(buf, size, WS_HEADERS_DEFAULT, &req);
 	if (n <= 0)

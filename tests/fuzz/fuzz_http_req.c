@@ -67,10 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++;
 	size--;
 	/* An exact-size heap copy: ASan catches a read one byte past the end. */
-	uint8_t *buf = malloc(size ? size : 1);
-	if (!buf)
-		return 0;
-	memcpy(buf, data, size);
+	uint8_t *buf = fuzz_dup(data, size);
 
 	static struct http_req req, req2; /* large (1000 headers): not on the stack */
 	int r = http_req_parse(buf, size, maxh, &req);

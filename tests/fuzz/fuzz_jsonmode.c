@@ -59,13 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	uint8_t fl = data[0];
-	data++;
-	size--;
-	char *line = malloc(size ? size : 1);
-	if (!line)
-		return 0;
-	memcpy(line, data, size);
+	uint8_t fl = take_flags(&data, &size);
+	char *line = fuzz_dup(data, size);
 
 	struct buf payload;
 	size_t cap = (fl & 1) ? (size_t)(fl >> 1) : WS_MESSAGE_DEFAULT;

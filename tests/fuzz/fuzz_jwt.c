@@ -137,8 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	switch (which % 3) {
 	case 0: {
-		char *tok = malloc(size ? size : 1);
-		memcpy(tok, data, size);
+		char *tok = fuzz_dup(data, size);
 		CHECK(verify(tok, size, &hkey, &pol) != 0, "a token the fuzzer made up was accepted (HMAC)");
 		CHECK(verify(tok, size, &eckey, &ecpol) != 0, "a token the fuzzer made up was accepted (EC)");
 		free(tok);

@@ -26,9 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	uint8_t sel = data[0];
-	data++;
-	size--;
+	uint8_t sel = take_flags(&data, &size);
 	const uint8_t *nl1 = memchr(data, '\n', size);
 	size_t ol = nl1 ? (size_t)(nl1 - data) : size;
 	const uint8_t *rest = nl1 ? nl1 + 1 : data + size;

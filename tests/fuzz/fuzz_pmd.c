@@ -28,10 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  .no_context_takeover = (data[0] & 0x80) != 0 };
 	data++;
 	size--;
-	char *in = malloc(size ? size : 1);
-	if (!in)
-		return 0;
-	memcpy(in, data, size);
+	char *in = fuzz_dup(data, size);
 
 	memset(&req, 0, sizeof(req));
 	req.method = "GET";

@@ -16,8 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *in = malloc(size ? size : 1);
-	memcpy(in, data, size);
+	char *in = fuzz_dup(data, size);
 	size_t cap = size + 2;
 	char *out = malloc(cap);
 	const char *why = NULL;

@@ -70,10 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			     (uint32_t)data[3] << 24);
 	data += 4;
 	size -= 4;
-	uint8_t *s = malloc(size ? size : 1);
-	if (!s)
-		return 0;
-	memcpy(s, data, size);
+	uint8_t *s = fuzz_dup(data, size);
 
 	bool complete;
 	size_t bad = ref_first_bad(s, size, &complete);

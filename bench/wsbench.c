@@ -287,6 +287,16 @@ static void finish(struct conn *c)
 	release(c);
 }
 
+/* The server ended the connection (its Close, or EOF): the cycle's end once our Close is
+ * out, a failure before. */
+static void server_ended(struct conn *c, const char *why)
+{
+	if (c->st == S_CLOSING)
+		finish(c);
+	else
+		fail(c, why);
+}
+
 static void send_close(struct conn *c)
 {
 	if (c->close_queued)
@@ -394,10 +404,7 @@ static void parse_frames(struct conn *c)
 				break;
 			if (op == 0x8) {
 				/* The server's Close: the cycle is over. */
-				if (c->st == S_CLOSING)
-					finish(c);
-				else
-					fail(c, "server closed early");
+				server_ended(c, "server closed early");
 				return;
 			}
 			if (op == 0x9)
@@ -522,10 +529,7 @@ static void on_readable(struct conn *c)
 		}
 		if (r == 0) {
 			/* EOF: fine once our Close is out (some servers close without a Close). */
-			if (c->st == S_CLOSING)
-				finish(c);
-			else
-				fail(c, "server closed the connection");
+			server_ended(c, "server closed the connection");
 			return;
 		}
 		bytes_in += (uint64_t)r;

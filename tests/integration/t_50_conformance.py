@@ -26,20 +26,12 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import conformance  # noqa: E402
+from wslib import free_port  # noqa: E402
 
 WSINETD = os.environ.get("WSINETD", os.path.join(REPO, "wsinetd"))
 JOBS = int(os.environ.get("CONFORMANCE_JOBS", "4"))
 BUDGET_JSON = 75.0   # seconds; cases not started by then fail as "not run"
 BUDGET_LINES = 35.0
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 def start_server(args, log):

@@ -137,6 +137,30 @@ def killed_spare_is_replaced():
 
 
 @test
+def dying_spares_are_replaced_at_a_bounded_rate():
+    """SPARE_RESPAWN_MS (100 ms in handler/listener.c): of two spares that die together,
+    the second replacement is forked at least 100 ms after the first, so spares that die
+    as soon as they start cannot make the listener fork in a loop."""
+    s = Server(["cat"], mode="listen")
+    try:
+        sp = idle_spares(s, SPARES) or []
+        T.eq(len(sp), SPARES, "two spares to start with")
+        for p in sp:
+            kill_pid(p, signal.SIGKILL)
+        new = wait_until(lambda: (lambda k: k if len(k) == SPARES and not set(k) & set(sp)
+                                  and sorted(s.spares()) == k else None)(kids(s.pid)), 5)
+        T.ok(new, "both replaced within 5 s", repr(kids(s.pid)))
+        if new:
+            ticks = sorted(stat_field(p, 22) for p in new)  # starttime, clock ticks
+            gap_ms = (ticks[1] - ticks[0]) * 1000 // os.sysconf("SC_CLK_TCK")
+            T.ok(gap_ms >= 90, "the second replacement came >= 100 ms after the first "
+                 "(start times %d ms apart, tick-rounded)" % gap_ms)
+        T.eq(echo_once(s, "after"), ["after"], "the listener still serves")
+    finally:
+        s.stop()
+
+
+@test
 def sigterm_ends_listener_and_spares():
     s = Server(["cat"], mode="listen")
     try:

@@ -9,9 +9,12 @@ import base64
 import json
 import os
 import struct
+import sys
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
+from wslib import encode_frame  # noqa: E402
 CORPUS = os.path.join(HERE, "corpus")
 MASK = b"\x37\xfa\x21\x3d"
 
@@ -34,20 +37,9 @@ def req(path="/", headers=None, method="GET", version="HTTP/1.1", eol="\r\n"):
 
 
 def frame(op, payload=b"", fin=True, rsv=0, mask=MASK, length=None):
-    if isinstance(payload, str):
-        payload = payload.encode()
-    n = len(payload) if length is None else length
-    b0 = (0x80 if fin else 0) | (rsv << 4) | op
-    mb = 0x80 if mask else 0
-    if n < 126:
-        h = struct.pack("!BB", b0, mb | n)
-    elif n < 65536:
-        h = struct.pack("!BBH", b0, mb | 126, n)
-    else:
-        h = struct.pack("!BBQ", b0, mb | 127, n)
-    if mask:
-        return h + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
-    return h + payload
+    """A frame with a fixed mask key (mask=None: unmasked), so seeds do not change."""
+    return encode_frame(op, payload, fin=fin, mask=bool(mask), rsv=rsv, mask_key=mask,
+                        length=length)
 
 
 def main():

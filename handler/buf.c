@@ -80,7 +80,7 @@ int buf_append(struct buf *b, const void *data, size_t n)
 	if (p == NULL)
 		return err;
 	memcpy(p, data, n);
-	b->len += n;
+	buf_commit(b, n);
 	return 0;
 }
 

@@ -242,6 +242,29 @@ static void test_reserve(void)
 #endif
 }
 
+/* buf_free(.., 1) wipes [0, hw): hw must cover every byte ever written, through
+ * consumption, compaction and truncation, and no more than that. */
+static void test_high_water(void)
+{
+	struct buf b;
+	uint8_t x[3100];
+	fill(x, sizeof(x), 7);
+	buf_init(&b, 8192);
+	is_int(b.hw, 0, "high-water mark starts at 0");
+	buf_append(&b, x, 1000);
+	is_int(b.hw, 1000, "after 1000 bytes: 1000 (not the 4096 reserved)");
+	buf_consume(&b, 900);
+	buf_append(&b, x, 3100); /* 3096 free at the tail: compacts, 100 live bytes to 0 */
+	ok(b.off == 0 && buf_used(&b) == 3200 && b.cap == 4096, "the append compacted");
+	is_int(b.hw, 3200, "after consume and a compacting append: 3200");
+	buf_append(&b, x, 500); /* no room without growing: 8192 */
+	is_int(b.hw, 3700, "after growing: 3700");
+	buf_truncate(&b, 10);
+	is_int(b.hw, 3700, "truncation does not lower it");
+	buf_free(&b, 1);
+	is_int(b.hw, 0, "free resets it");
+}
+
 static void test_truncate(void)
 {
 	struct buf b;
@@ -268,5 +291,6 @@ int main(void)
 	test_consume();
 	test_reserve();
 	test_truncate();
+	test_high_water();
 	return done_testing();
 }

@@ -21,7 +21,7 @@
 #include "pmd.h"
 
 enum opt_id {
-	O_PORT, O_ADDRESS, O_MAXFORKS, O_BINARY, O_JSON, O_PROTOCOL, O_REQUIRE_PROTOCOL,
+	O_PORT, O_ADDRESS, O_MAXFORKS, O_HANDLER_REUSE, O_BINARY, O_JSON, O_PROTOCOL, O_REQUIRE_PROTOCOL,
 	O_MAX_MESSAGE, O_MAX_REQUEST, O_MAX_HEADERS, O_REQUEST_TIMEOUT, O_PING_INTERVAL,
 	O_CLOSEMS, O_PASSENV, O_HEADER, O_HEADER_WS, O_HEADER_HTTP, O_TRUST_PROXY, O_HANDOFF,
 	O_CONFIG, O_LOGLEVEL, O_HELP, O_VERSION,
@@ -52,6 +52,8 @@ static const struct optdef opts[] = {
 	  "with --port: address to bind (repeatable; [::1] for IPv6)" },
 	{ "maxforks", O_MAXFORKS, K_VALUE, "N", "0 (unlimited)",
 	  "listener: at most N handlers at once; past it answer 429" },
+	{ "handler-reuse", O_HANDLER_REUSE, K_VALUE, "N", "1 (a fresh process per connection)",
+	  "listener: a handler serves up to N connections one after another (not with --ssl)" },
 	{ "binary", O_BINARY, K_FLAG, NULL, "off",
 	  "binary mode: message bytes in, stdout bytes out as binary messages" },
 	{ "json", O_JSON, K_FLAG, NULL, "off",
@@ -427,6 +429,14 @@ static int apply(struct config *c, const struct optdef *o, const char *v, int fr
 			return -1;
 		c->maxforks = (unsigned)n;
 		return 0;
+	case O_HANDLER_REUSE:
+		if (parse_u64(o->name, v, WS_HANDLER_REUSE_MAX, 0, &n) != 0)
+			return -1;
+		if (n == 0)
+			return config_usage_error("--handler-reuse: 0 connections; 1 is a fresh process "
+						  "per connection");
+		c->handler_reuse = (unsigned)n;
+		return 0;
 	case O_BINARY:
 	case O_JSON:
 		if (parse_bool(o->name, v, &b) != 0)
@@ -800,6 +810,7 @@ int config_parse(int argc, char **argv, struct config *c)
 	c->ping_interval = WS_PING_INTERVAL_DEFAULT;
 	c->closems = WS_CLOSEMS_DEFAULT;
 	c->maxforks = WS_MAXFORKS_DEFAULT;
+	c->handler_reuse = WS_HANDLER_REUSE_DEFAULT;
 	c->loglevel = LOGL_ACCESS;
 	c->auth_timeout = CFG_AUTH_TIMEOUT_DEFAULT;
 	c->deflate = true;
@@ -889,6 +900,9 @@ int config_parse(int argc, char **argv, struct config *c)
 		return config_usage_error("--sslcert, --sslkey, --sslca and --ssl-ticket-keys need --ssl");
 	if (c->ssl_verify_optional && c->sslca == NULL)
 		return config_usage_error("--ssl-verify needs --sslca");
+	if (c->ssl && c->handler_reuse > 1)
+		return config_usage_error("--handler-reuse cannot be combined with --ssl: a TLS "
+			   "connection always gets a fresh handler");
 	if (c->ssl && c->handoff)
 		return config_usage_error("--handoff cannot be combined with --ssl: the program would get the "
 			   "encrypted stream");

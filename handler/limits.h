@@ -52,6 +52,11 @@
 #define WS_MAXFORKS_DEFAULT        0u
 #define WS_MAXFORKS_MAX            100000u
 
+/* Listener: connections one handler process serves one after another. The default, 1, is
+ * a fresh process per connection. --handler-reuse */
+#define WS_HANDLER_REUSE_DEFAULT   1u
+#define WS_HANDLER_REUSE_MAX       100000u
+
 /* Subprotocols in --protocol, extra response headers, --passenv names. */
 #define WS_PROTOCOLS_MAX           32u
 #define WS_EXTRA_HEADERS_MAX       32u

@@ -5,9 +5,11 @@
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -33,6 +35,9 @@
 /* A spare that ends without taking a connection (killed, or an environment where it
  * cannot live) is replaced at most once per this long: no fork loop. */
 #define SPARE_RESPAWN_MS 100
+/* With --handler-reuse, a handler whose connection ended goes back to waiting in accept
+ * while fewer than this many processes wait there; otherwise it ends. */
+#define LISTEN_IDLE_MAX 16
 
 struct handler {
 	pid_t pid;
@@ -53,8 +58,16 @@ struct listen_fds {
 	int fds[LISTEN_MAX];
 	size_t nfds;
 	int sigfd;     /* the listener's signalfd */
-	int taken[2];  /* pipe: a spare that holds a connection writes its pid to [1] */
+	int taken[2];  /* pipe: a spare that holds a connection writes its pid to [1], a
+	                * handler back in accept (--handler-reuse) minus its pid */
 	pid_t pid;     /* the listener */
+	struct listen_shared *sh;
+};
+
+/* One page shared by the listener and every process it forks (MAP_SHARED). */
+struct listen_shared {
+	atomic_int idle;       /* processes waiting in accept (spares and reused handlers) */
+	atomic_bool stopping;  /* set before the listener's SIGTERMs: no handler rejoins */
 };
 
 /* Room for one more entry before forking, so that every child is tracked. */
@@ -94,26 +107,33 @@ static struct handler *handlers_find(struct handlers *h, pid_t pid)
 }
 
 /* Spares that took a connection wrote their pid to the pipe: they are busy handlers now.
- * One pid_t per write is atomic (less than PIPE_BUF), so the pipe holds whole pids and a
- * read of a multiple of their size returns whole pids. */
+ * Handlers back in accept after a connection (--handler-reuse) wrote minus their pid:
+ * spares again. One process's messages arrive in the order it wrote them. One pid_t per
+ * write is atomic (less than PIPE_BUF), so the pipe holds whole pids and a read of a
+ * multiple of their size returns whole pids. */
 static void handlers_drain_taken(struct handlers *h, int rfd)
 {
 	pid_t buf[64];
 	ssize_t r;
 	while ((r = read(rfd, buf, sizeof(buf))) > 0) {
 		for (size_t k = 0; k < (size_t)r / sizeof(pid_t); k++) {
-			struct handler *e = handlers_find(h, buf[k]);
-			if (e != NULL && e->spare) {
-				e->spare = false;
+			bool back = buf[k] < 0;
+			struct handler *e = handlers_find(h, back ? -buf[k] : buf[k]);
+			if (e == NULL || e->spare == back)
+				continue;
+			e->spare = back;
+			if (back)
+				h->nspare++;
+			else
 				h->nspare--;
-			}
 		}
 		if ((size_t)r < sizeof(buf))
 			break;
 	}
 }
 
-static void handlers_reap(struct handlers *h, int taken_rfd, bool stopping)
+static void handlers_reap(struct handlers *h, int taken_rfd, struct listen_shared *sh,
+			  bool stopping)
 {
 	int status;
 	pid_t p;
@@ -121,12 +141,12 @@ static void handlers_reap(struct handlers *h, int taken_rfd, bool stopping)
 		struct handler *e = handlers_find(h, p);
 		if (e == NULL)
 			continue;
-		/* A spare writes its pid before it handles the connection and exits, so by now
-		 * the pid is in the pipe if it ever took one. */
-		if (e->spare)
-			handlers_drain_taken(h, taken_rfd);
+		/* A process writes to the pipe before it exits, so by now its last message (a
+		 * spare's "taken", a reused handler's "back") is in the pipe. */
+		handlers_drain_taken(h, taken_rfd);
 		if (e->spare) {
 			h->nspare--;
+			atomic_fetch_sub(&sh->idle, 1); /* counted in while it waited in accept */
 			if (!stopping) {
 				if (h->died < LISTEN_SPARES)
 					h->died++;
@@ -212,71 +232,106 @@ static void reject_busy(int fd, bool tls)
 	close(fd);
 }
 
+/* After a connection, with --handler-reuse: go back to waiting in accept, or not. Only a
+ * process left as it started: no child of any kind (a program's descendant that left its
+ * process group re-parents to us, the subreaper), a listener not stopping and, counted
+ * in the shared page, fewer than LISTEN_IDLE_MAX processes already waiting. The
+ * connection's buffers were freed, the ones that held request data wiped (session_free). */
+static bool spare_rejoin(const struct listen_fds *l)
+{
+	if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
+		return false;
+	if (atomic_load(&l->sh->stopping))
+		return false;
+	if (atomic_fetch_add(&l->sh->idle, 1) >= LISTEN_IDLE_MAX) {
+		atomic_fetch_sub(&l->sh->idle, 1);
+		return false;
+	}
+	pid_t back = -getpid();
+	if (write(l->taken[1], &back, sizeof(back)) != (ssize_t)sizeof(back)) {
+		atomic_fetch_sub(&l->sh->idle, 1); /* the listener is gone */
+		return false;
+	}
+	return true;
+}
+
 /* The spare's life: wait for a connection on the listening sockets (or for a signal:
  * leave), then become what the accept+fork path makes, a process running
  * handle_connection() with the listener's signal state (the handler's signals blocked,
- * SIGPIPE ignored, no death signal) and none of the listener's descriptors. Never
- * returns. */
+ * SIGPIPE ignored, no death signal). For its last connection (the only one unless
+ * --handler-reuse) it first closes every listener descriptor; before the others it keeps
+ * them (all close-on-exec: neither the program nor a hand-off inherits them), and
+ * afterwards spare_rejoin() decides whether it waits again. Never returns. */
 static _Noreturn void spare_run(const struct config *cfg, const struct listen_fds *l)
 {
 	close(l->sigfd);
 	close(l->taken[0]);
-	/* A spare ends with its listener, even one killed by SIGKILL; the getppid() check
-	 * covers a listener gone before the prctl. SIGTERM is blocked (inherited mask): it
-	 * arrives on the signalfd below. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0 || getppid() != l->pid)
-		_exit(0);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0) {
-		log_error("spare handler: signalfd: %s", strerror(errno));
-		_exit(5);
-	}
-	struct pollfd pfd[LISTEN_MAX + 1];
-	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-	for (size_t i = 0; i < l->nfds; i++)
-		pfd[i + 1] = (struct pollfd){ .fd = l->fds[i], .events = POLLIN };
-	int cfd = -1;
-	while (cfd < 0) {
-		if (poll(pfd, (nfds_t)(l->nfds + 1), -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("spare handler: poll: %s", strerror(errno));
+	for (unsigned served = 0;;) {
+		/* A spare ends with its listener, even one killed by SIGKILL; the getppid()
+		 * check covers a listener gone before the prctl. SIGTERM is blocked (inherited
+		 * mask): it arrives on the signalfd below. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0 || getppid() != l->pid)
+			_exit(0);
+		int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+		if (sfd < 0) {
+			log_error("spare handler: signalfd: %s", strerror(errno));
 			_exit(5);
 		}
-		if (pfd[0].revents)
-			_exit(0);
-		for (size_t i = 1; cfd < 0 && i <= l->nfds; i++) {
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			/* The sockets are non-blocking: another spare may have won this one. */
-			cfd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
-			if (cfd < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED) {
-				/* Out of descriptors or memory, most likely: end, and let the
-				 * listener's SPARE_RESPAWN_MS pace the retries. */
-				log_error("spare handler: accept: %s", strerror(errno));
+		struct pollfd pfd[LISTEN_MAX + 1];
+		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		for (size_t i = 0; i < l->nfds; i++)
+			pfd[i + 1] = (struct pollfd){ .fd = l->fds[i], .events = POLLIN };
+		int cfd = -1;
+		while (cfd < 0) {
+			if (poll(pfd, (nfds_t)(l->nfds + 1), -1) < 0) {
+				if (errno == EINTR)
+					continue;
+				log_error("spare handler: poll: %s", strerror(errno));
 				_exit(5);
 			}
+			if (pfd[0].revents)
+				_exit(0);
+			for (size_t i = 1; cfd < 0 && i <= l->nfds; i++) {
+				if (!(pfd[i].revents & POLLIN))
+					continue;
+				/* The sockets are non-blocking: another spare may have won this one. */
+				cfd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
+				if (cfd < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+				    errno != EINTR && errno != ECONNABORTED) {
+					/* Out of descriptors or memory, most likely: end, and let
+					 * the listener's SPARE_RESPAWN_MS pace the retries. */
+					log_error("spare handler: accept: %s", strerror(errno));
+					_exit(5);
+				}
+			}
 		}
+		/* A handler outlives a listener killed under it, as one forked after the accept
+		 * does. A signal that came after the accept stays pending for
+		 * handle_connection's own signalfd: a SIGTERM then closes the connection with
+		 * 1001 like any handler's. */
+		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+		close(sfd);
+		atomic_fetch_sub(&l->sh->idle, 1);
+		pid_t me = getpid();
+		ssize_t w = write(l->taken[1], &me, sizeof(me));
+		(void)w; /* fails only when the listener is gone: nobody left to count */
+		if (++served >= cfg->handler_reuse) {
+			for (size_t i = 0; i < l->nfds; i++)
+				close(l->fds[i]);
+			close(l->taken[1]);
+			_exit(handle_connection(cfg, cfd, cfd));
+		}
+		handle_connection(cfg, cfd, cfd);
+		close(cfd);
+		if (!spare_rejoin(l))
+			_exit(0);
 	}
-	/* A handler outlives a listener killed under it, as one forked after the accept
-	 * does. A signal that came after the accept stays pending for handle_connection's
-	 * own signalfd: a SIGTERM then closes the connection with 1001 like any handler's. */
-	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	for (size_t i = 0; i < l->nfds; i++)
-		close(l->fds[i]);
-	close(sfd);
-	pid_t me = getpid();
-	ssize_t w = write(l->taken[1], &me, sizeof(me));
-	(void)w; /* fails only when the listener is gone: nobody left to count */
-	close(l->taken[1]);
-	_exit(handle_connection(cfg, cfd, cfd));
 }
 
 /* LISTEN_SPARES, but no more than the connections --maxforks still allows. */
@@ -302,11 +357,14 @@ static void spares_top_up(const struct config *cfg, struct handlers *h,
 		if (h->died > 0 && now < h->respawn_at)
 			return;
 		pid_t pid = -1;
+		/* Counted in before the fork: the spare counts itself out when it accepts. */
+		atomic_fetch_add(&l->sh->idle, 1);
 		if (handlers_reserve(h) == 0)
 			pid = fork();
 		else
 			errno = ENOMEM;
 		if (pid < 0) {
+			atomic_fetch_sub(&l->sh->idle, 1);
 			/* Until one works, the listener accepts and forks per connection itself
 			 * (listener_run), and retries a spare at the pace of a replacement. */
 			if (!h->fork_failing)
@@ -367,6 +425,13 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 		return 5;
 	}
 	l.pid = getpid();
+	l.sh = mmap(NULL, sizeof(*l.sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (l.sh == MAP_FAILED) {
+		log_error("mmap: %s", strerror(errno));
+		return 5;
+	}
+	atomic_init(&l.sh->idle, 0);
+	atomic_init(&l.sh->stopping, false);
 	log_info("listening (%zu sockets) for %s, maxforks %u", nfds, cfg->program, cfg->maxforks);
 
 	struct handlers h = { 0 };
@@ -415,13 +480,14 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 				log_info("signal %u: stopping; %zu handlers told to close, %zu spares",
 					 si.ssi_signo, handlers_busy(&h), h.nspare);
 				stopping = true;
+				atomic_store(&l.sh->stopping, true); /* before the SIGTERMs */
 				stop_deadline = now_ms() + SHUTDOWN_GRACE_MS;
 				for (size_t i = 0; i < nfds; i++)
 					close(fds[i]);
 				for (size_t i = 0; i < h.n; i++)
 					kill(h.v[i].pid, SIGTERM);
 			}
-			handlers_reap(&h, l.taken[0], stopping);
+			handlers_reap(&h, l.taken[0], l.sh, stopping);
 		}
 		bool pending = false;
 		for (size_t i = 2; !stopping && r > 0 && i < np; i++)
@@ -445,7 +511,7 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 					break;
 				}
 				if (cfg->maxforks && handlers_busy(&h) >= cfg->maxforks) {
-					handlers_reap(&h, l.taken[0], false);
+					handlers_reap(&h, l.taken[0], l.sh, false);
 					if (handlers_busy(&h) >= cfg->maxforks) {
 						log_info("429: %zu handlers running (--maxforks=%u)",
 							 handlers_busy(&h), cfg->maxforks);
@@ -479,6 +545,7 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 	}
 	close(l.taken[0]);
 	close(l.taken[1]);
+	munmap(l.sh, sizeof(*l.sh));
 	free(h.v);
 	return 0;
 }

@@ -5,7 +5,7 @@ import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wslib import *  # noqa
 
-OPTIONS = ["--port", "--address", "--maxforks", "--binary", "--json", "--protocol",
+OPTIONS = ["--port", "--address", "--maxforks", "--handler-reuse", "--binary", "--json", "--protocol",
            "--require-protocol", "--max-message", "--max-request", "--max-headers",
            "--request-timeout", "--ping-interval", "--closems", "--passenv", "--header",
            "--header-ws", "--header-http", "--handoff", "--config", "--loglevel", "--help",
@@ -52,6 +52,10 @@ BAD = [
     (["--protocol"], "--protocol without value at the end"),
     (["--config=/nonexistent/wsinetd.json", "cat"], "unreadable --config"),
     (["--port=1", "--address=256.1.1.1", "cat"], "--address that is no address"),
+    (["--handler-reuse=0", "cat"], "--handler-reuse=0"),
+    (["--handler-reuse=100001", "cat"], "--handler-reuse past WS_HANDLER_REUSE_MAX"),
+    (["--handler-reuse=2", "--ssl", "--sslcert=/x.pem", "--sslkey=/x.key", "cat"],
+     "--handler-reuse with --ssl"),
 ]
 
 

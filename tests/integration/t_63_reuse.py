@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""Listener mode, --handler-reuse=N: a handler serves up to N connections one after
+another, each with a fresh program; by default (1) every connection gets a fresh handler
+process. A reused handler keeps no descriptor of an earlier connection, does not come
+back while it still has a child, and leaves with the listener; at most LISTEN_IDLE_MAX
+processes wait in accept."""
+import asyncio, os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wslib import *  # noqa
+import websockets
+
+IDLE_MAX = 16  # LISTEN_IDLE_MAX in handler/listener.c
+# The program reports its parent, the handler, then echoes.
+PPID_CAT = ["sh", "-c", "echo $PPID; exec cat"]
+
+
+def first_message(s, extra=()):
+    """Connect, return the first message (the program's first line), close with 1000."""
+    ev = py_client(s.url(), [{"wait": 1}, {"close": 1000}] + list(extra), timeout=10)
+    msgs = [e.get("data") for e in ev if e["event"] == "message"]
+    return msgs[0] if msgs else None
+
+
+def handler_fds(pid):
+    try:
+        return sorted(os.readlink("/proc/%d/fd/%s" % (pid, f)).split("[")[0]
+                      for f in os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        return None
+
+
+@test
+def default_is_a_fresh_handler_per_connection():
+    s = Server(PPID_CAT, mode="listen")
+    try:
+        seen = [first_message(s) for _ in range(4)]
+        T.ok(all(seen), "four connections served", repr(seen))
+        T.ok(len(set(seen)) == 4, "without --handler-reuse each connection had its own handler",
+             repr(seen))
+    finally:
+        s.stop()
+
+
+@test
+def reuse_serves_up_to_n():
+    s = Server(["--handler-reuse=3"] + PPID_CAT, mode="listen")
+    try:
+        seen = [first_message(s) for _ in range(9)]
+        T.ok(all(seen), "nine connections served", repr(seen))
+        counts = {p: seen.count(p) for p in set(seen)}
+        T.ok(max(counts.values()) <= 3, "no handler served more than 3", repr(counts))
+        T.ok(max(counts.values()) >= 2, "handlers were reused", repr(counts))
+        T.eq(echo_lines(s, "still echoes"), ["still echoes"], "a reused handler echoes")
+    finally:
+        s.stop()
+
+
+def echo_lines(s, text):
+    ev = py_client(s.url(), [{"wait": 1}, {"send": text}, {"wait": 2}, {"close": 1000}],
+                   timeout=10)
+    return [e.get("data") for e in ev if e["event"] == "message"][1:]
+
+
+@test
+def reused_handler_keeps_no_descriptor():
+    s = Server(["--handler-reuse=100"] + PPID_CAT, mode="listen")
+    try:
+        fds = {}
+        for i in range(6):
+            p = first_message(s)
+            pid = int(p)
+            # the handler is back in accept once it wrote "back"; look when it settled
+            wait_until(lambda: not children(pid), 5, 0.02)
+            time.sleep(0.1)
+            fds.setdefault(pid, []).append(handler_fds(pid))
+        again = {p: v for p, v in fds.items() if len(v) >= 2}
+        T.ok(again, "a handler served several connections", repr(list(fds)))
+        T.ok(all(v[0] == x for v in again.values() for x in v),
+             "its descriptors after each connection are the same set", repr(again))
+        T.ok(all("socket:" not in v[0] or v[0].count("socket:") == 1 for v in again.values()),
+             "one socket: the listening one, no connection left open", repr(again))
+    finally:
+        s.stop()
+
+
+@test
+def handler_with_a_leftover_child_is_not_reused():
+    # The program leaves a process outside its group (setsid): it re-parents to the
+    # handler (subreaper), and that handler must end instead of serving again.
+    prog = ["sh", "-c", "setsid sleep 4 </dev/null >/dev/null 2>&1 & echo $PPID $!; exec cat"]
+    s = Server(["--handler-reuse=100"] + prog, mode="listen")
+    stray = []
+    try:
+        first = first_message(s)
+        T.ok(first, "served")
+        h, left = (int(x) for x in first.split())
+        stray.append(left)
+        T.ok(wait_until(lambda: not pid_alive(h), 5, 0.02),
+             "the handler with a leftover child ended instead of waiting again")
+        second = first_message(s)
+        T.ok(second and int(second.split()[0]) != h, "the next connection had another handler",
+             repr((first, second)))
+        if second:
+            stray.append(int(second.split()[1]))
+    finally:
+        for p in stray:
+            try:
+                os.kill(p, 9)
+            except OSError:
+                pass
+        s.stop()
+
+
+@test
+def reused_handlers_leave_with_the_listener():
+    s = Server(["--handler-reuse=100"] + PPID_CAT, mode="listen")
+    try:
+        pids = {int(first_message(s)) for _ in range(4)}
+        T.ok(all(pid_alive(p) for p in pids), "the handlers wait for more connections",
+             repr(pids))
+        tree0 = children(s.pid)
+        t0 = time.monotonic()
+        os.kill(s.pid, signal.SIGTERM)
+        gone = wait_until(lambda: not any(pid_alive(p) for p in set(tree0) | pids), 10, 0.02)
+        T.ok(gone, "SIGTERM: every handler gone", repr([p for p in tree0 if pid_alive(p)]))
+        # Before the 3 s grace that ends in SIGKILL: they left by themselves.
+        T.ok(time.monotonic() - t0 < 2.5, "and before the listener's 3 s SIGKILL deadline",
+             "%.2f s" % (time.monotonic() - t0))
+    finally:
+        s.stop()
+
+
+async def _hold(port, n):
+    conns = [await websockets.connect("ws://127.0.0.1:%d/" % port) for _ in range(n)]
+    for c in conns:
+        await asyncio.wait_for(c.recv(), 5)
+    for c in conns:
+        await c.close()
+
+
+@test
+def at_most_idle_max_wait():
+    s = Server(["--handler-reuse=100"] + PPID_CAT, mode="listen")
+    try:
+        n = IDLE_MAX + 8
+        asyncio.run(asyncio.wait_for(_hold(s.port, n), 30))
+        settled = wait_until(lambda: len(s.handlers()) == 0 and
+                             len(children(s.pid)) <= IDLE_MAX, 10, 0.05)
+        k = children(s.pid)
+        T.ok(settled, "after %d connections closed: at most %d processes wait" % (n, IDLE_MAX),
+             "%d children" % len(k))
+        T.ok(len(k) >= 2, "and at least the two spares", repr(k))
+        T.eq(echo_lines(s, "after"), ["after"], "still serves")
+    finally:
+        s.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

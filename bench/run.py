@@ -3,6 +3,8 @@
 
 Servers, each on a free 127.0.0.1 port, each started and stopped by PID:
   wsinetd          wsinetd --port (its own listener, one forked handler per connection)
+  wsinetd-reuse    wsinetd --port --handler-reuse=100 (a handler serves up to 100
+                   connections one after another, each with a fresh cat)
   wsinetd-inetd    systemd-socket-activate -a --inetd: wsinetd exec'd per connection
   websocketd       websocketd --port --address=127.0.0.1
   floor            no server: posix_spawn of cat, one line in and out (wsbench spawn)
@@ -58,6 +60,15 @@ THR_100 = dict(k=1, m=100000, s=100, w=64)
 # websocketd 0.4.1 stalls for good once ~128 KiB are in flight: 16 x 4 KiB keeps it alive.
 THR_4K = dict(k=1, m=40000, s=4096, w=16)
 IDLE_N = 50
+# --handler-reuse of the wsinetd-reuse column.
+REUSE = 100
+
+# One environment for every server, wsbench and every cat, whatever the caller's shell
+# has: PATH alone. The program's start-up cost depends on it: with LANG=C.UTF-8, cat
+# maps and parses the locale at every start (0.3 ms more per start here, `perf stat`).
+# websocketd hands its program no LANG, wsinetd's --passenv default passes it on; a
+# caller's LANG would bill one server for its program's locale.
+BENCH_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
 # 2 MiB in flight each way: 128 unanswered 16 KiB messages.
 STALL = dict(k=1, m=600, s=16384, w=128)
 TIMEOUT = 90          # seconds for any one wsbench run
@@ -161,7 +172,9 @@ class Server:
         self.name = name
         self.port = free_port()
         p = str(self.port)
-        if name == "wsinetd":
+        if name in ("wsinetd", "wsinetd-reuse"):
+            if name == "wsinetd-reuse":
+                extra = ["--handler-reuse=%d" % REUSE] + list(extra)
             argv = [WSINETD, "--port=" + p, "--address=127.0.0.1", "--loglevel=error"] + \
                 list(extra) + [CAT]
         elif name == "wsinetd-inetd":
@@ -170,7 +183,8 @@ class Server:
             argv = [WEBSOCKETD, "--port=" + p, "--address=127.0.0.1", "--loglevel=error", CAT]
         else:
             raise ValueError(name)
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=errlog, stderr=errlog)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=errlog, stderr=errlog,
+                                     env=BENCH_ENV)
         wait_port(self.port, self.proc)
         # One full cycle so lazy start-up work is not billed to the first figure.
         bench("connect", self.port, n=3, c=1)
@@ -193,7 +207,7 @@ def bench(mode, port=None, args=(), **kw):
         argv += ["-" + k, str(v)]
     argv += ["-t", str(TIMEOUT)] + list(args)
     r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=TIMEOUT + 30)
+                       timeout=TIMEOUT + 30, env=BENCH_ENV)
     lines = r.stdout.strip().splitlines()
     res = parse_kv(lines[-1]) if lines else {}
     res["exit"] = r.returncode
@@ -210,7 +224,7 @@ def idle_pss(server, n):
     before = sum(pss_kib(p) for p in tree(root))
     wb = subprocess.Popen([WSBENCH, "idle", "-p", str(server.port), "-n", str(n), "--hold", "60",
                            "-t", str(TIMEOUT)],
-                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=BENCH_ENV)
     try:
         line = wb.stdout.readline()
         if not line.startswith("ready"):
@@ -235,7 +249,7 @@ def idle_pss(server, n):
 
 def floor_pss(n):
     """PSS of n idle cats started straight from here: the program's own cost."""
-    procs = [subprocess.Popen([CAT], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    procs = [subprocess.Popen([CAT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=BENCH_ENV)
              for _ in range(n)]
     try:
         time.sleep(0.5)
@@ -290,7 +304,7 @@ def callgrind_once(wsinetd, workdir):
     out = os.path.join(workdir, "callgrind.out.%p")
     vg = subprocess.Popen(["valgrind", "--tool=callgrind", "--trace-children=no",
                            "--callgrind-out-file=" + out, wsinetd, "--loglevel=error", CAT],
-                          stdin=theirs, stdout=theirs, stderr=subprocess.DEVNULL)
+                          stdin=theirs, stdout=theirs, stderr=subprocess.DEVNULL, env=BENCH_ENV)
     theirs.close()
     try:
         ours.settimeout(60)
@@ -448,7 +462,8 @@ def deflate_table(med, runs):
 
 # --- the table ----------------------------------------------------------------------------
 
-SERVERS = ["wsinetd", "wsinetd-inetd", "websocketd"]
+SERVERS = ["wsinetd", "wsinetd-reuse", "wsinetd-inetd", "websocketd"]
+OURS = [s for s in SERVERS if s != "websocketd"]
 
 # key, label, better ("hi"/"lo"), format
 ROWS = [
@@ -479,6 +494,8 @@ ROWS = [
 TARGETS = {
     ("wsinetd", "c1_cps"): (1.2, "hi"),
     ("wsinetd", "c16_cps"): (1.2, "hi"),
+    ("wsinetd-reuse", "c1_cps"): (1.2, "hi"),
+    ("wsinetd-reuse", "c16_cps"): (1.2, "hi"),
     ("wsinetd-inetd", "c1_cps"): (0.6, "hi"),
     ("wsinetd-inetd", "c16_cps"): (0.6, "hi"),
     ("wsinetd", "t100_mps"): (5.0, "hi"),
@@ -497,9 +514,10 @@ def fmt(v, f):
 
 def table(med, extra):
     lines = []
-    hdr = ["figure (median of %d)" % extra["runs"], "wsinetd --port", "wsinetd under ssa --inetd",
+    hdr = ["figure (median of %d)" % extra["runs"], "wsinetd --port",
+           "wsinetd --port --handler-reuse=%d" % REUSE, "wsinetd under ssa --inetd",
            "websocketd", "floor (cat alone)", "ratio --port / websocketd",
-           "ratio --inetd / websocketd"]
+           "ratio --handler-reuse / websocketd", "ratio --inetd / websocketd"]
     lines.append("| " + " | ".join(hdr) + " |")
     lines.append("|" + "---|" * len(hdr))
     for key, label, better, f in ROWS:
@@ -507,7 +525,7 @@ def table(med, extra):
         for s in SERVERS + ["floor"]:
             cells.append(fmt(med.get(s, {}).get(key), f))
         base = med.get("websocketd", {}).get(key)
-        for s in ("wsinetd", "wsinetd-inetd"):
+        for s in OURS:
             v = med.get(s, {}).get(key)
             if isinstance(v, (int, float)) and isinstance(base, (int, float)) and base > 0 and \
                     better:

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from run import free_port, log  # bench/run.py, beside this file
+from run import BENCH_ENV, free_port, log  # bench/run.py, beside this file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WSINETD = os.environ.get("WSINETD", os.path.join(ROOT, "wsinetd"))
@@ -72,7 +72,7 @@ def start(name, d, cert, key):
         cmd = [WEBSOCKETD, "--port=%d" % port, "--address=127.0.0.1", "--loglevel=error"] + tls + [CAT]
     err = open(os.path.join(d, "servers.log"), "ab")
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                         start_new_session=True)
+                         start_new_session=True, env=BENCH_ENV)
     err.close()
     for _ in range(500):
         if listening(port) or p.poll() is not None:

@@ -6,9 +6,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -283,25 +285,38 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 			log_error("spare handler: signalfd: %s", strerror(errno));
 			_exit(5);
 		}
-		struct pollfd pfd[LISTEN_MAX + 1];
-		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		for (size_t i = 0; i < l->nfds; i++)
-			pfd[i + 1] = (struct pollfd){ .fd = l->fds[i], .events = POLLIN };
+		/* EPOLLEXCLUSIVE on the listening sockets: a new connection wakes one of the
+		 * processes waiting in accept, not all of them (two spares, and up to
+		 * LISTEN_IDLE_MAX with --handler-reuse). Waking for nothing cost every one of
+		 * them a context switch and a failed accept per connection. */
+		int ep = epoll_create1(EPOLL_CLOEXEC);
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 0 };
+		bool ok = ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev) == 0;
+		for (size_t i = 0; ok && i < l->nfds; i++) {
+			ev = (struct epoll_event){ .events = EPOLLIN | EPOLLEXCLUSIVE,
+						   .data.u32 = (uint32_t)i + 1 };
+			ok = epoll_ctl(ep, EPOLL_CTL_ADD, l->fds[i], &ev) == 0;
+		}
+		if (!ok) {
+			log_error("spare handler: epoll: %s", strerror(errno));
+			_exit(5);
+		}
 		int cfd = -1;
 		while (cfd < 0) {
-			if (poll(pfd, (nfds_t)(l->nfds + 1), -1) < 0) {
+			struct epoll_event evs[LISTEN_MAX + 1];
+			int n = epoll_wait(ep, evs, LISTEN_MAX + 1, -1);
+			if (n < 0) {
 				if (errno == EINTR)
 					continue;
-				log_error("spare handler: poll: %s", strerror(errno));
+				log_error("spare handler: epoll_wait: %s", strerror(errno));
 				_exit(5);
 			}
-			if (pfd[0].revents)
-				_exit(0);
-			for (size_t i = 1; cfd < 0 && i <= l->nfds; i++) {
-				if (!(pfd[i].revents & POLLIN))
+			/* A connection first: this process was the one woken for it. */
+			for (int k = 0; cfd < 0 && k < n; k++) {
+				if (evs[k].data.u32 == 0)
 					continue;
-				/* The sockets are non-blocking: another spare may have won this one. */
-				cfd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
+				/* Non-blocking: the listener (at --maxforks) may have won it. */
+				cfd = accept4(l->fds[evs[k].data.u32 - 1], NULL, NULL, SOCK_CLOEXEC);
 				if (cfd < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 				    errno != EINTR && errno != ECONNABORTED) {
 					/* Out of descriptors or memory, most likely: end, and let
@@ -310,7 +325,11 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 					_exit(5);
 				}
 			}
+			for (int k = 0; cfd < 0 && k < n; k++)
+				if (evs[k].data.u32 == 0)
+					_exit(0);
 		}
+		close(ep);
 		/* A handler outlives a listener killed under it, as one forked after the accept
 		 * does. A signal that came after the accept stays pending for
 		 * handle_connection's own signalfd: a SIGTERM then closes the connection with

@@ -53,14 +53,23 @@ uint8_t *buf_reserve(struct buf *b, size_t n, int *err)
 	/* max == 0: one byte, so that realloc(NULL, 0) cannot pass for out of memory */
 	if (ncap == 0)
 		ncap = 1;
-	uint8_t *nd = realloc(b->d, ncap);
+	/* Not realloc: the old block is wiped before it is freed, so a buffer that is wiped
+	 * at buf_free() (request heads: cookies, tokens) leaves no copy behind when it
+	 * grows. The bytes in use are [0, len) here. */
+	uint8_t *nd = malloc(ncap);
 	if (nd == NULL) {
 		if (err)
 			*err = WS_E_NOMEM;
 		return NULL;
 	}
+	if (b->d != NULL) {
+		memcpy(nd, b->d, b->len);
+		explicit_bzero(b->d, b->hw);
+		free(b->d);
+	}
 	b->d = nd;
 	b->cap = ncap;
+	b->hw = b->len;
 	return b->d + b->len;
 }
 

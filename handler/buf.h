@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 struct buf {
 	uint8_t *d;
@@ -26,6 +28,15 @@ void buf_init(struct buf *b, size_t max);
  * initialised or zeroed buffer. */
 void buf_free(struct buf *b, int wipe);
 
+/* free(s) after wiping it: a string that held request data (a query with a token). */
+static inline void free_wiped_str(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
 static inline size_t buf_used(const struct buf *b) { return b->len - b->off; }
 static inline const uint8_t *buf_data(const struct buf *b) { return b->d + b->off; }
 static inline uint8_t *buf_mdata(struct buf *b) { return b->d + b->off; }
@@ -33,7 +44,9 @@ static inline uint8_t *buf_mdata(struct buf *b) { return b->d + b->off; }
 static inline size_t buf_room(const struct buf *b) { return b->max - buf_used(b); }
 
 /* Make `n` writable bytes available at the tail; returns a pointer to them, or NULL
- * (WS_E_LIMIT past max, or out of memory; *err says which when err != NULL). */
+ * (WS_E_LIMIT past max, or out of memory; *err says which when err != NULL). Growing
+ * moves the live bytes to a new block and wipes the old one (buf_free's wipe then
+ * covers every copy). */
 uint8_t *buf_reserve(struct buf *b, size_t n, int *err);
 /* Mark `n` bytes written at the tail (after buf_reserve). */
 void buf_commit(struct buf *b, size_t n);

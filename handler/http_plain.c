@@ -710,12 +710,11 @@ static int serve_cgi(struct hp *h, const struct route *rt, struct buf *in, size_
 	};
 	const char *why = NULL;
 	int ne = cgienv_build(&ci, arena, WS_ENV_BYTES_MAX, envp, WS_ENV_ENTRIES_MAX + 1, &why);
-	if (ne == WS_E_LIMIT) {
-		rc = answer(h, 431, "request headers too large for the script's environment", NULL, NULL);
-		goto out;
-	}
-	if (ne < 0) {
-		rc = answer(h, 400, why ? why : "bad header value", NULL, NULL);
+	if (ne == WS_E_LIMIT || ne < 0) {
+		explicit_bzero(arena, WS_ENV_BYTES_MAX); /* a part of it was filled */
+		rc = ne == WS_E_LIMIT ?
+			answer(h, 431, "request headers too large for the script's environment", NULL, NULL) :
+			answer(h, 400, why ? why : "bad header value", NULL, NULL);
 		goto out;
 	}
 
@@ -781,15 +780,17 @@ out:
 		close(c->ch.out_fd);
 	for (size_t i = 0; i < npassenv; i++)
 		free(passenv[i]);
-	free(target);
-	free(path);
-	free(query);
-	free(host);
+	free_wiped_str(target);
+	free_wiped_str(path);
+	free_wiped_str(query);
+	free_wiped_str(host);
 	free(ctype);
 	free(clenv);
 	free(sfile);
 	free(arena);
 	free(envp);
+	if (c)
+		explicit_bzero(c->bodybuf, sizeof(c->bodybuf)); /* request body bytes */
 	free(c);
 	return rc;
 }

@@ -435,7 +435,14 @@ out:
 		OPENSSL_cleanse(pbuf, pn);
 		free(pbuf);
 	}
-	free(hbuf);
-	free(sbuf);
+	/* With the claims above, these rebuild the token: a bearer credential. */
+	if (hbuf) {
+		OPENSSL_cleanse(hbuf, hn);
+		free(hbuf);
+	}
+	if (sbuf) {
+		OPENSSL_cleanse(sbuf, sn);
+		free(sbuf);
+	}
 	return rc;
 }

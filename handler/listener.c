@@ -234,6 +234,23 @@ static void reject_busy(int fd, bool tls)
 	close(fd);
 }
 
+/* A handler between connections of --handler-reuse keeps the listening sockets while it
+ * serves one; this SIGUSR1 handler, its death signal meanwhile, closes them when the
+ * listener dies (close() is async-signal-safe), and the handler then ends after the
+ * connection. */
+static const struct listen_fds *gone_fds;
+static volatile sig_atomic_t gone;
+
+static void listener_gone(int sig)
+{
+	(void)sig;
+	if (gone)
+		return;
+	gone = 1;
+	for (size_t i = 0; i < gone_fds->nfds; i++)
+		close(gone_fds->fds[i]);
+}
+
 /* After a connection, with --handler-reuse: go back to waiting in accept, or not. Only a
  * process left as it started: no child of any kind (a program's descendant that left its
  * process group re-parents to us, the subreaper), a listener not stopping and, counted
@@ -274,6 +291,15 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
+	if (cfg->handler_reuse > 1) {
+		gone_fds = l;
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = listener_gone;
+		sa.sa_flags = SA_RESTART;
+		sigfillset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	for (unsigned served = 0;;) {
 		/* A spare ends with its listener, even one killed by SIGKILL; the getppid()
 		 * check covers a listener gone before the prctl. SIGTERM is blocked (inherited
@@ -296,6 +322,10 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 			ev = (struct epoll_event){ .events = EPOLLIN | EPOLLEXCLUSIVE,
 						   .data.u32 = (uint32_t)i + 1 };
 			ok = epoll_ctl(ep, EPOLL_CTL_ADD, l->fds[i], &ev) == 0;
+			if (!ok && errno == EINVAL) { /* a kernel before 4.5: every waiter wakes */
+				ev.events = EPOLLIN;
+				ok = epoll_ctl(ep, EPOLL_CTL_ADD, l->fds[i], &ev) == 0;
+			}
 		}
 		if (!ok) {
 			log_error("spare handler: epoll: %s", strerror(errno));
@@ -333,23 +363,36 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 		/* A handler outlives a listener killed under it, as one forked after the accept
 		 * does. A signal that came after the accept stays pending for
 		 * handle_connection's own signalfd: a SIGTERM then closes the connection with
-		 * 1001 like any handler's. */
-		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+		 * 1001 like any handler's. With --handoff the program takes the process's
+		 * place: its one connection is its last. */
+		bool last = ++served >= cfg->handler_reuse || cfg->handoff;
+		if (last) {
+			prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+		} else {
+			/* It keeps the listening sockets; if the listener dies during the
+			 * connection, SIGUSR1 closes them (listener_gone), so the port is not
+			 * held by a process that will never accept on it again. */
+			prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0);
+			if (getppid() != l->pid)
+				listener_gone(SIGUSR1);
+		}
 		close(sfd);
 		atomic_fetch_sub(&l->sh->idle, 1);
 		pid_t me = getpid();
 		ssize_t w = write(l->taken[1], &me, sizeof(me));
 		(void)w; /* fails only when the listener is gone: nobody left to count */
-		if (++served >= cfg->handler_reuse) {
+		if (last) {
 			for (size_t i = 0; i < l->nfds; i++)
 				close(l->fds[i]);
 			close(l->taken[1]);
-			_exit(handle_connection(cfg, cfd, cfd));
+			_exit(handle_connection(cfg, cfd, cfd, true));
 		}
-		handle_connection(cfg, cfd, cfd);
+		int rc = handle_connection(cfg, cfd, cfd, false);
 		close(cfd);
-		if (!spare_rejoin(l))
-			_exit(0);
+		/* Exit status 5, a system failure (descriptors, memory, an exec): end rather
+		 * than serve the next connection in the same state. */
+		if (rc == 5 || gone || !spare_rejoin(l))
+			_exit(rc);
 	}
 }
 
@@ -530,6 +573,8 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 					break;
 				}
 				if (cfg->maxforks && handlers_busy(&h) >= cfg->maxforks) {
+					/* a handler back in accept (--handler-reuse) is not busy */
+					handlers_drain_taken(&h, l.taken[0]);
 					handlers_reap(&h, l.taken[0], l.sh, false);
 					if (handlers_busy(&h) >= cfg->maxforks) {
 						log_info("429: %zu handlers running (--maxforks=%u)",
@@ -555,7 +600,7 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 					close(sigfd);
 					close(l.taken[0]);
 					close(l.taken[1]);
-					_exit(handle_connection(cfg, cfd, cfd));
+					_exit(handle_connection(cfg, cfd, cfd, true));
 				}
 				close(cfd);
 				handlers_add(&h, pid, false);

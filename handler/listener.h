@@ -10,6 +10,7 @@
 #ifndef WSINETD_LISTENER_H
 #define WSINETD_LISTENER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -18,7 +19,10 @@
  * cfg->port on cfg->addresses. Returns the process exit status. */
 int listener_run(const struct config *cfg, const int *fds, size_t nfds);
 
-/* One connection, on rfd/wfd; returns the handler's exit status (main.c). */
-int handle_connection(const struct config *cfg, int rfd, int wfd);
+/* One connection, on rfd/wfd; returns the handler's exit status (main.c; 5 is a system
+ * failure: out of memory, descriptors, a failed exec). `last`: the process serves no
+ * other connection after this one (false only for a handler with --handler-reuse
+ * connections to go): the authentication key is wiped once this one is decided. */
+int handle_connection(const struct config *cfg, int rfd, int wfd, bool last);
 
 #endif

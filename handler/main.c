@@ -36,6 +36,8 @@ enum { EXIT_CLEAN = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3, EXIT_T
        EXIT_SYSTEM = 5 };
 
 static const struct config *cfg;
+/* handle_connection's `last`: no later connection in this process needs the auth key. */
+static bool last_connection;
 
 /* The extra header lines for an answer: --header on all, plus --header-ws or
  * --header-http. */
@@ -248,10 +250,10 @@ static void session_free(struct session *s)
 	free(s->req);
 	for (size_t i = 0; i < s->npassenv; i++)
 		free(s->passenv[i]);
-	free(s->target);
-	free(s->path);
-	free(s->query);
-	free(s->host);
+	free_wiped_str(s->target);
+	free_wiped_str(s->path);
+	free_wiped_str(s->query);
+	free_wiped_str(s->host);
 	if (s->arena) /* it held request data: unmapped, the kernel zeroes it */
 		munmap(s->arena, WS_ENV_BYTES_MAX);
 	free(s->envp);
@@ -261,9 +263,10 @@ static void session_free(struct session *s)
 
 static int serve(struct session *s, int rfd, int wfd);
 
-int handle_connection(const struct config *c, int rfd, int wfd)
+int handle_connection(const struct config *c, int rfd, int wfd, bool last)
 {
 	cfg = c;
+	last_connection = last;
 	struct session s;
 	memset(&s, 0, sizeof(s));
 	buf_init(&s.in, cfg->max_request + 2 * WS_IO_CHUNK);
@@ -438,11 +441,13 @@ static int serve(struct session *s, int rfd, int wfd)
 		.extra = env_extra,
 		.nextra = nenv_extra,
 	};
-	/* Authentication (auth.h), after Origin; the key is wiped once it is decided. */
+	/* Authentication (auth.h), after Origin; the key is wiped once it is decided, unless
+	 * this process serves more connections (--handler-reuse). */
 	int ast = auth_check(cfg, req, &ci, &s->auth);
 	if (ast == 0 && auth_apply(cfg, &s->auth, &ci) != 0)
 		ast = 431;
-	auth_wipe(cfg);
+	if (last_connection)
+		auth_wipe(cfg);
 	if (ast != 0)
 		return refuse_auth(&t, &hs, &s->auth, ast, peer_s);
 	/* Mapped, not malloc'd: what held request data (cookies, tokens) goes back to the
@@ -501,6 +506,13 @@ static int serve(struct session *s, int rfd, int wfd)
 	}
 	buf_consume(in, head_len);
 	relay_run(cfg, &t, &ch, sigfd, in, deflate ? &pmd : NULL, &res);
+	/* Normally closed by the relay already; a handler that serves another connection
+	 * (--handler-reuse) must not keep an earlier program's pipes in any case. */
+	child_close_stdin(&ch);
+	if (ch.out_fd >= 0) {
+		close(ch.out_fd);
+		ch.out_fd = -1;
+	}
 
 	char st[32];
 	child_status_text(&ch, st, sizeof(st));
@@ -592,7 +604,7 @@ int main(int argc, char **argv)
 		}
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		detach_stderr_from(fd);
-		return handle_connection(&config, fd, fd); /* Accept=yes, fd style */
+		return handle_connection(&config, fd, fd, true); /* Accept=yes, fd style */
 	}
 	if (conn_is_stream_socket(0, 1)) {
 		/* inetd "wait" mode (or systemd-socket-activate --inetd without -a): the
@@ -609,5 +621,5 @@ int main(int argc, char **argv)
 		return listener_run(&config, &fd, 1);
 	}
 	detach_stderr_from(0);
-	return handle_connection(&config, 0, 1); /* inetd style */
+	return handle_connection(&config, 0, 1, true); /* inetd style */
 }

@@ -4,7 +4,7 @@ another, each with a fresh program; by default (1) every connection gets a fresh
 process. A reused handler keeps no descriptor of an earlier connection, does not come
 back while it still has a child, and leaves with the listener; at most LISTEN_IDLE_MAX
 processes wait in accept."""
-import asyncio, os, sys
+import asyncio, base64, hashlib, hmac, json, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wslib import *  # noqa
 import websockets
@@ -144,7 +144,8 @@ def at_most_idle_max_wait():
     try:
         n = IDLE_MAX + 8
         asyncio.run(asyncio.wait_for(_hold(s.port, n), 30))
-        settled = wait_until(lambda: len(s.handlers()) == 0 and
+        # every child of the listener waits (none runs a program) and there are few
+        settled = wait_until(lambda: all(not children(c) for c in children(s.pid)) and
                              len(children(s.pid)) <= IDLE_MAX, 10, 0.05)
         k = children(s.pid)
         T.ok(settled, "after %d connections closed: at most %d processes wait" % (n, IDLE_MAX),
@@ -153,6 +154,111 @@ def at_most_idle_max_wait():
         T.eq(echo_lines(s, "after"), ["after"], "still serves")
     finally:
         s.stop()
+
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+@test
+def jwt_key_serves_every_connection_of_a_reused_handler():
+    # The key is wiped once a connection's authentication is decided, but only in a
+    # process that serves no other connection: a reused handler keeps it.
+    secret = b"a secret that is long enough for HS256, 32+ bytes"
+    kf = os.path.join(tmpdir(), "jwt.key")
+    with open(kf, "wb") as f:
+        f.write(secret + b"\n")
+    si = b64u(b'{"alg":"HS256","typ":"JWT"}') + "." + b64u(json.dumps({"sub": "alice", "exp": int(time.time()) + 3600}).encode())
+    tok = si + "." + b64u(hmac.new(secret, si.encode(), hashlib.sha256).digest())
+    s = Server(["--handler-reuse=100", "--jwt-key=" + kf, "--auth-query=token"] + PPID_CAT,
+               mode="listen")
+    try:
+        seen, statuses = [], []
+        for _ in range(6):
+            c = RawClient(s.port)
+            try:
+                r = c.handshake("/?token=" + tok)
+                statuses.append(r.status)
+                if r.status == 101:
+                    m = c.recv_message(5)
+                    seen.append(m[1].decode().strip() if m else None)
+            finally:
+                c.close()
+            wait_until(lambda: all(not children(x) for x in children(s.pid)), 5, 0.02)
+        T.eq(statuses, [101] * 6, "six connections with a valid token: all 101")
+        T.ok(len(set(seen)) < len(seen), "some handler served more than one of them", repr(seen))
+        c = RawClient(s.port)
+        try:
+            T.eq(c.handshake("/").status, 401, "and one without a token still gets 401")
+        finally:
+            c.close()
+    finally:
+        s.stop()
+
+
+@test
+def failed_handoff_ends_the_connection():
+    # With --handoff the program replaces the handler; when its exec fails the handler
+    # answers Close 1011 and must end (it holds the socket on fds 0 and 1), not wait
+    # for another connection.
+    bad = os.path.join(tmpdir(), "badshebang")
+    with open(bad, "w") as f:
+        f.write("#!/nonexistent/interpreter\n")
+    os.chmod(bad, 0o755)
+    s = Server(["--handler-reuse=100", "--handoff", bad], mode="listen")
+    try:
+        c = RawClient(s.port)
+        try:
+            r = c.handshake("/")
+            T.eq(r.status, 101, "101 before the exec")
+            data, eof = c.read_until_eof(timeout=5)
+            T.ok(eof, "the connection ends after the Close", repr(data[:100]))
+        finally:
+            c.close()
+    finally:
+        s.stop()
+
+
+@test
+def killed_listener_releases_the_port():
+    # A reused handler in the middle of a connection holds the listening sockets; when
+    # the listener is killed outright it closes them (the port refuses connections,
+    # a new listener could bind it), finishes its connection, and ends.
+    s = Server(["--handler-reuse=100"] + PPID_CAT, mode="listen")
+    h = None
+
+    async def session():
+        nonlocal h
+        ws = await websockets.connect(s.url())
+        h = int(await asyncio.wait_for(ws.recv(), 5))
+        os.kill(s.pid, signal.SIGKILL)
+        t0 = time.monotonic()
+        while is_listening(s.port) and time.monotonic() - t0 < 5:
+            await asyncio.sleep(0.05)
+        closed = not is_listening(s.port)
+        await ws.send("still here")
+        echo = await asyncio.wait_for(ws.recv(), 5)
+        await ws.close()
+        return closed, echo
+
+    try:
+        closed, echo = asyncio.run(asyncio.wait_for(session(), 30))
+        T.ok(closed, "nothing listens on the port once the listener is gone")
+        T.eq(echo, "still here", "the open connection goes on")
+        T.ok(wait_until(lambda: not pid_alive(h), 5, 0.02),
+             "its handler ends after the connection instead of waiting again")
+    finally:
+        if h and pid_alive(h):
+            os.kill(h, signal.SIGKILL)
+        s.stop()
+
+
+@test
+def usage_error_names_the_conflict():
+    rc, out, err = run_pipes(["--handler-reuse=2", "--ssl", "--sslcert=/x.pem",
+                              "--sslkey=/x.key", "cat"], stdin=b"", timeout=10)
+    T.ok(rc == 2 and "--handler-reuse" in err and "--ssl" in err,
+         "--handler-reuse with --ssl: exit 2 naming both", "rc=%r err=%r" % (rc, err))
 
 
 if __name__ == "__main__":

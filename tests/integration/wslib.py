@@ -412,7 +412,8 @@ class Server:
 
     def handlers(self):
         """PIDs of the per-connection handler processes alive now (zombies excluded; a
-        listener's spares, which hold no connection yet, too)."""
+        listener's spares, which hold no connection yet, too; with --handler-reuse a
+        handler holds the listening sockets while it serves, so it counts as a spare)."""
         return [c for c in handler_children(self.proc.pid) if pid_alive(c)]
 
     def spares(self):

@@ -597,7 +597,7 @@ def _short(x):
 
 
 def main():
-    runs = 3
+    runs = 5
     args = sys.argv[1:]
     if args and args[0] == "callgrind":
         print(callgrind(args[1] if len(args) > 1 else WSINETD))

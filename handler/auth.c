@@ -308,7 +308,10 @@ static int strip(const struct config *cfg, const struct http_req *req, const str
 		char *q = malloc(ql + 1);
 		if (q == NULL)
 			return -1;
-		query_strip(base->query_string, ql, cfg->auth_query, q, ql + 1, &rm);
+		if (query_strip(base->query_string, ql, cfg->auth_query, q, ql + 1, &rm) < 0) {
+			free(q); /* cannot happen: len + 1 always suffices (cookie.h) */
+			return -1;
+		}
 		if (rm == 0) {
 			free(q);
 		} else {
@@ -324,13 +327,24 @@ static int strip(const struct config *cfg, const struct http_req *req, const str
 		}
 	}
 	if (cfg->auth_cookie && hdr_find(req, "Cookie", 0) >= 0) {
+		/* cookie_strip joins pairs with "; " where the request may have used ";" alone:
+		 * "a;a;a" (2 bytes a pair) comes out as "a; a; a" (3). Twice the input plus the
+		 * joins between headers always fits. And if it did not, the request would be
+		 * refused: passing the Cookie header on unstripped would hand the token to the
+		 * program. */
 		size_t total = 0, rm = 0;
 		for (size_t i = 0; i < req->nheaders; i++)
-			total += req->headers[i].value_len + 2;
+			total += 2 * req->headers[i].value_len + 2;
 		char *c = malloc(total + 1);
 		if (c == NULL)
 			return -1;
-		if (cookie_strip(req, cfg->auth_cookie, c, total + 1, &rm) < 0 || rm == 0) {
+		if (cookie_strip(req, cfg->auth_cookie, c, total + 1, &rm) < 0) {
+			explicit_bzero(c, total + 1);
+			free(c);
+			return -1;
+		}
+		if (rm == 0) {
+			explicit_bzero(c, total + 1);
 			free(c);
 		} else {
 			o->env[o->nenv++] = pair("HTTP_COOKIE", c);
@@ -565,7 +579,7 @@ int auth_check(const struct config *cfg, const struct http_req *req,
 	}
 	o->token_seen = true;
 	if (strip(cfg, req, base, o) != 0) {
-		rc = refuse(o, 500, "Internal error", "%s", "out of memory");
+		rc = refuse(o, 500, "Internal error", "%s", "cannot strip the token from the request");
 		goto out;
 	}
 	rc = st->command ? check_command(cfg, st, tok, type, base, o)

@@ -211,6 +211,12 @@ def jwt_sources_and_user_context():
         T.eq(env.get("HTTP_COOKIE"), "theme=dark; lang=en", "cookie: the auth cookie is stripped, others kept")
         env = accepted(s, "quoted cookie", headers=[("Cookie", 'session="%s"' % tok)])
         T.eq(env.get("REMOTE_USER"), "alice", "quoted cookie value")
+        # Pairs joined with ";" alone grow when re-joined with "; ": the stripped header
+        # once outgrew its buffer and the original, token included, went to the program.
+        env = accepted(s, "cookie among 400 short pairs",
+                       headers=[("Cookie", "session=%s" % tok + ";a" * 400)])
+        T.eq(env.get("HTTP_COOKIE"), "; ".join(["a"] * 400),
+             "400 short pairs: the token is stripped, the other pairs kept")
         r = refused(s, 401, "no token")
         T.eq(r.header("www-authenticate"), 'Bearer realm="wsinetd"', "401 carries WWW-Authenticate")
         T.match(r"Authentication required", r.body.decode(), "body: Authentication required")

@@ -111,7 +111,10 @@ unit-bins: $(UNIT:%=build/tests/%) $(UNIT:%=build/asan/tests/%)
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_OBJ := $(PURE:%=build/fuzz/obj/%.o) build/fuzz/obj/log.o build/fuzz/obj/config.o
+# Besides the pure modules: route (files beneath a directory) and auth with the I/O it
+# calls (child, conn), whose harnesses build their own fixtures.
+FUZZ_OBJ := $(PURE:%=build/fuzz/obj/%.o) build/fuzz/obj/log.o build/fuzz/obj/config.o \
+	build/fuzz/obj/route.o build/fuzz/obj/auth.o build/fuzz/obj/child.o build/fuzz/obj/conn.o
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 build/fuzz/obj/%.o: handler/%.c $(HDRS)
 	@mkdir -p build/fuzz/obj

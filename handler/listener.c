@@ -572,13 +572,14 @@ int listener_run(const struct config *cfg, const int *inherited, size_t ninherit
 						log_error("accept: %s", strerror(errno));
 					break;
 				}
-				if (cfg->maxforks && handlers_busy(&h) >= cfg->maxforks) {
-					/* a handler back in accept (--handler-reuse) is not busy */
-					handlers_drain_taken(&h, l.taken[0]);
+				/* Every process counts, spares too: a handler back in accept
+				 * (--handler-reuse) may take a connection at any moment, so a
+				 * fork here while it waits could pass --maxforks. */
+				if (cfg->maxforks && h.n >= cfg->maxforks) {
 					handlers_reap(&h, l.taken[0], l.sh, false);
-					if (handlers_busy(&h) >= cfg->maxforks) {
+					if (h.n >= cfg->maxforks) {
 						log_info("429: %zu handlers running (--maxforks=%u)",
-							 handlers_busy(&h), cfg->maxforks);
+							 h.n, cfg->maxforks);
 						reject_busy(cfd, cfg->ssl);
 						continue;
 					}

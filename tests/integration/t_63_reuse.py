@@ -156,6 +156,47 @@ def at_most_idle_max_wait():
         s.stop()
 
 
+async def _churn(port, clients, rounds):
+    """clients at once, each connecting rounds times: (served, refused with 429)."""
+    served = refused = 0
+
+    async def one():
+        nonlocal served, refused
+        for _ in range(rounds):
+            try:
+                async with websockets.connect("ws://127.0.0.1:%d/" % port) as ws:
+                    await ws.send("x")
+                    await asyncio.wait_for(ws.recv(), 5)
+                served += 1
+            except websockets.exceptions.InvalidStatusCode as e:
+                if e.status_code != 429:
+                    raise
+                refused += 1
+    await asyncio.gather(*(one() for _ in range(clients)))
+    return served, refused
+
+
+@test
+def maxforks_holds_with_reuse():
+    # --maxforks counts every handler, those back in accept included: at most 2
+    # programs ever run at once, however the handlers come and go.
+    log = os.path.join(tmpdir(), "programs.log")
+    prog = ["sh", "-c", "echo S >> %s; cat; echo E >> %s" % (log, log)]
+    s = Server(["--handler-reuse=100", "--maxforks=2"] + prog, mode="listen")
+    try:
+        served, refused = asyncio.run(asyncio.wait_for(_churn(s.port, 12, 5), 60))
+        running = most = 0
+        with open(log) as f:
+            for line in f:
+                running += 1 if line.strip() == "S" else -1
+                most = max(most, running)
+        T.ok(served > 0 and refused > 0, "60 attempts, 12 at once: some served, some 429",
+             "served %d, refused %d" % (served, refused))
+        T.ok(most <= 2, "never more than --maxforks=2 programs at once", "%d at once" % most)
+    finally:
+        s.stop()
+
+
 def b64u(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 

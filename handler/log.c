@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <dlfcn.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 static int log_threshold = LOGL_ACCESS;
@@ -31,6 +30,15 @@ const char *log_level_name(int level)
 	return level_names[level];
 }
 
+/* libsystemd is loaded only when stderr is the journal and access records are wanted:
+ * linking it cost every exec of wsinetd about 0.7 ms (seven more shared libraries to map
+ * and relocate), and under Accept=yes wsinetd is exec'd for every connection. Loaded in
+ * log_init(), before a listener forks, so its handlers inherit it. sd_journal_send() is
+ * part of libsystemd.so.0's stable ABI. NULL when it cannot be had. */
+typedef int (*journal_send_fn)(const char *format, ...)
+	__attribute__((format(printf, 1, 0)));
+static journal_send_fn journal_send;
+
 void log_init(int level)
 {
 	log_threshold = level;
@@ -41,6 +49,11 @@ void log_init(int level)
 	log_journal = js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
 		fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
 		(unsigned long long)st.st_ino == ino;
+	if (log_journal && log_enabled(LOGL_ACCESS) && journal_send == NULL) {
+		void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+		if (h != NULL)
+			*(void **)&journal_send = dlsym(h, "sd_journal_send");
+	}
 }
 
 int log_enabled(int level)
@@ -100,51 +113,6 @@ static void access_text(const struct access_record *r, char *out, size_t len)
 			 r->deflate_saved);
 }
 
-/* libsystemd is loaded only here, when stderr is the journal: linking it cost every
- * exec of wsinetd about 0.7 ms (seven more shared libraries to map and relocate), and
- * under Accept=yes wsinetd is exec'd for every connection. sd_journal_sendv() is the
- * stable ABI entry point (libsystemd.so.0). Returns NULL when it cannot be had. */
-typedef int (*journal_sendv_fn)(const struct iovec *iov, int n);
-
-static journal_sendv_fn journal_sendv(void)
-{
-	static journal_sendv_fn fn;
-	static int tried;
-	if (!tried) {
-		tried = 1;
-		void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-		if (h != NULL)
-			*(void **)&fn = dlsym(h, "sd_journal_sendv");
-	}
-	return fn;
-}
-
-/* One "NAME=value" field for the journal, formatted into its own slot. */
-#define JFIELD_MAX 2048
-struct jfields {
-	struct iovec iov[24];
-	char buf[24][JFIELD_MAX];
-	int n;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void jfield(struct jfields *j, const char *fmt, ...)
-{
-	if (j->n >= (int)(sizeof(j->iov) / sizeof(j->iov[0])))
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int len = vsnprintf(j->buf[j->n], JFIELD_MAX, fmt, ap);
-	va_end(ap);
-	if (len < 0)
-		return;
-	if (len >= JFIELD_MAX)
-		len = JFIELD_MAX - 1;
-	j->iov[j->n].iov_base = j->buf[j->n];
-	j->iov[j->n].iov_len = (size_t)len;
-	j->n++;
-}
-
 void log_access(const struct access_record *r)
 {
 	if (!log_enabled(LOGL_ACCESS))
@@ -160,32 +128,27 @@ void log_access(const struct access_record *r)
 		for (char *p = text; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				*p = '?';
-		journal_sendv_fn sendv = journal_sendv();
-		struct jfields *j = sendv ? calloc(1, sizeof(*j)) : NULL;
-		if (j != NULL) {
-			jfield(j, "MESSAGE=%s", text);
-			jfield(j, "PRIORITY=%d", level_prio[LOGL_ACCESS]);
-			jfield(j, "SYSLOG_IDENTIFIER=wsinetd");
-			jfield(j, "WSINETD_PEER=%s", r->peer);
-			jfield(j, "WSINETD_PATH=%s", r->path);
-			jfield(j, "WSINETD_PROTOCOL=%s", r->protocol ? r->protocol : "");
-			jfield(j, "WSINETD_USER=%s", r->user ? r->user : "");
-			jfield(j, "WSINETD_CLOSE=%s", r->close_sent ? cs : "");
-			jfield(j, "WSINETD_PEER_CLOSE=%s", r->close_recv ? cr : "");
-			jfield(j, "WSINETD_MSGS_IN=%llu", r->msgs_in);
-			jfield(j, "WSINETD_BYTES_IN=%llu", r->bytes_in);
-			jfield(j, "WSINETD_MSGS_OUT=%llu", r->msgs_out);
-			jfield(j, "WSINETD_BYTES_OUT=%llu", r->bytes_out);
-			jfield(j, "WSINETD_DURATION_MS=%lld", r->duration_ms < 0 ? 0 : r->duration_ms);
-			jfield(j, "WSINETD_PROGRAM_STATUS=%s", r->program_status ? r->program_status : "");
-			jfield(j, "WSINETD_EXIT_STATUS=%d", r->exit_status);
-			jfield(j, "WSINETD_DEFLATE=%s", r->deflate ? "on" : "off");
-			jfield(j, "WSINETD_DEFLATE_SAVED=%lld", r->deflate_saved);
-			int e = sendv(j->iov, j->n);
-			free(j);
-			if (e >= 0)
-				return;
-		}
+		if (journal_send != NULL && journal_send(
+			"MESSAGE=%s", text,
+			"PRIORITY=%d", level_prio[LOGL_ACCESS],
+			"SYSLOG_IDENTIFIER=wsinetd",
+			"WSINETD_PEER=%s", r->peer,
+			"WSINETD_PATH=%s", r->path,
+			"WSINETD_PROTOCOL=%s", r->protocol ? r->protocol : "",
+			"WSINETD_USER=%s", r->user ? r->user : "",
+			"WSINETD_CLOSE=%s", r->close_sent ? cs : "",
+			"WSINETD_PEER_CLOSE=%s", r->close_recv ? cr : "",
+			"WSINETD_MSGS_IN=%llu", r->msgs_in,
+			"WSINETD_BYTES_IN=%llu", r->bytes_in,
+			"WSINETD_MSGS_OUT=%llu", r->msgs_out,
+			"WSINETD_BYTES_OUT=%llu", r->bytes_out,
+			"WSINETD_DURATION_MS=%lld", r->duration_ms < 0 ? 0 : r->duration_ms,
+			"WSINETD_PROGRAM_STATUS=%s", r->program_status ? r->program_status : "",
+			"WSINETD_EXIT_STATUS=%d", r->exit_status,
+			"WSINETD_DEFLATE=%s", r->deflate ? "on" : "off",
+			"WSINETD_DEFLATE_SAVED=%lld", r->deflate_saved,
+			NULL) >= 0)
+			return;
 		/* The journal socket is unreachable (RestrictAddressFamilies without AF_UNIX,
 		 * a different mount namespace): fall back to the stream line. */
 	}

@@ -43,6 +43,23 @@ def enable():
     T.ok(wait_until(lambda: port_open(PORT), 5), "the socket listens")
 
 
+def spares_map_libsystemd():
+    # stderr is the journal: the listener loads libsystemd once, before it forks, so
+    # its spares have it before any connection (not one dlopen per handler).
+    def spare_counts():
+        rc, out, err = box.systemctl("show", "-p", "MainPID", "--value", "wsinetd-t20.service")
+        main = out.strip()
+        if not main.isdigit() or main == "0":
+            return None
+        rc, out, err = box.exec("sh", "-c", "for p in $(pgrep -P %s); do grep -c libsystemd "
+                                "/proc/$p/maps || true; done" % main)
+        counts = [int(x) for x in out.split() if x.isdigit()]
+        return counts if len(counts) >= 2 else None
+    counts = wait_until(spare_counts, 10, 0.2)
+    T.ok(counts and all(c > 0 for c in counts),
+         "the listener's spare handlers map libsystemd before any connection", repr(counts))
+
+
 def talk():
     local, got, code = ws_session(PORT, "/t20-talk", ["hi"])
     T.ok(got[0].startswith("REMOTE_ADDR=127.0.0.1 REMOTE_PORT=%d " % local),
@@ -59,6 +76,11 @@ def talk():
              ("wsinetd", "127.0.0.1:%d" % local, "1000", "1", "0", "exit 0"), "its WSINETD_* fields")
         T.ok(r.get("_SYSTEMD_UNIT") in (None, "wsinetd-t20.service"),
              "it comes from the listener's service", r.get("_SYSTEMD_UNIT"))
+    # A journal field is not cut short: a 3000-byte path arrives whole.
+    long_path = "/t20-" + "p" * 3000
+    ws_session(PORT, long_path, ["hi"])
+    recs = wait_until(lambda: box.journal_json("WSINETD_PATH=" + long_path), 10, 0.3)
+    T.eq(len(recs or []), 1, "a 3000-byte WSINETD_PATH is in the journal whole")
 
 
 def maxforks_and_stop():
@@ -102,4 +124,4 @@ def disable():
     T.ok(rc != 0, "its unit files are gone")
 
 
-run_tests([enable, talk, maxforks_and_stop, disable])
+run_tests([enable, spares_map_libsystemd, talk, maxforks_and_stop, disable])

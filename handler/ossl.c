@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
 #include "log.h"
 
 static const struct ossl_api *api;
@@ -74,20 +73,23 @@ int ossl_load(bool tls_server)
 
 /* --- tls.h ------------------------------------------------------------------------- */
 
+/* tls_init, tls_accept, tls_linger and the jwt_ calls but jwt_key_free run only under
+ * --ssl or --jwt-key, whose plugin main() has loaded (or exited): they forward as they
+ * are. tls_env, tls_sni and jwt_key_free are also called without it (ossl.h). */
+
 int tls_init(const struct config *cfg)
 {
-	return api ? api->tls_init(cfg) : -1;
+	return api->tls_init(cfg);
 }
 
 enum tls_accept_result tls_accept(struct transport *t, int64_t deadline_ms, const char *peer)
 {
-	return api ? api->tls_accept(t, deadline_ms, peer) : TLS_FAILED;
+	return api->tls_accept(t, deadline_ms, peer);
 }
 
 void tls_linger(struct transport *t)
 {
-	if (api)
-		api->tls_linger(t);
+	api->tls_linger(t);
 }
 
 size_t tls_env(const char **out, size_t max)
@@ -104,10 +106,6 @@ const char *tls_sni(void)
 
 int jwt_key_parse(const uint8_t *data, size_t len, struct jwt_key *out, const char **why)
 {
-	if (api == NULL) {
-		*why = "the OpenSSL plugin is not loaded";
-		return WS_E_SYS;
-	}
 	return api->jwt_key_parse(data, len, out, why);
 }
 
@@ -119,21 +117,17 @@ void jwt_key_free(struct jwt_key *k)
 
 unsigned jwt_key_algs(const struct jwt_key *k)
 {
-	return api ? api->jwt_key_algs(k) : 0;
+	return api->jwt_key_algs(k);
 }
 
 unsigned jwt_alg_from_name(const char *name, size_t len)
 {
-	return api ? api->jwt_alg_from_name(name, len) : 0;
+	return api->jwt_alg_from_name(name, len);
 }
 
 int jwt_verify(const char *token, size_t len, const struct jwt_key *key,
 	       const struct jwt_policy *pol, void **claims_out, unsigned *alg_out,
 	       const char **why)
 {
-	if (api == NULL) {
-		*why = "the OpenSSL plugin is not loaded";
-		return WS_E_SYS;
-	}
 	return api->jwt_verify(token, len, key, pol, claims_out, alg_out, why);
 }

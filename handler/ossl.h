@@ -9,8 +9,9 @@
  * handler never loads it itself.
  *
  * The executable keeps the API of tls.h and jwt.h (ossl.c forwards each call through
- * the table below), so callers do not change. The plugin calls back only log_msg()
- * and now_ms(), which the executable exports (Makefile).
+ * the table below), so callers do not change. The plugin calls back log_msg(),
+ * now_ms() and jansson's json_* (one copy of jansson, the executable's), which the
+ * executable exports (Makefile).
  *
  * Where: next to the executable (the build tree: ./wsinetd-openssl.so beside
  * ./wsinetd), then ../lib/wsinetd/ from it (make install: PREFIX/bin/wsinetd and
@@ -60,8 +61,8 @@ typedef const struct ossl_api *ossl_entry_fn(bool tls_server);
 
 /* In the executable: find, load and check the plugin; logs a precise error and returns
  * -1 when it cannot. main() calls it once, for --ssl or --jwt-key, before tls_init() and
- * the key is read. Without the plugin tls_env() returns 0 and tls_sni() NULL, and the
- * other tls_ and jwt_ calls fail. */
+ * the key is read. Without the plugin tls_env() returns 0, tls_sni() NULL and
+ * jwt_key_free() does nothing; the other tls_ and jwt_ calls must not be made. */
 int ossl_load(bool tls_server);
 
 #endif

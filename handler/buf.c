@@ -11,11 +11,17 @@ void buf_init(struct buf *b, size_t max)
 	b->max = max;
 }
 
+void buf_init_secret(struct buf *b, size_t max)
+{
+	buf_init(b, max);
+	b->secret = true;
+}
+
 void buf_free(struct buf *b, int wipe)
 {
 	if (b == NULL)
 		return;
-	if (b->d != NULL && wipe)
+	if (b->d != NULL && (wipe || b->secret))
 		explicit_bzero(b->d, b->hw);
 	free(b->d);
 	b->d = NULL;
@@ -50,26 +56,24 @@ uint8_t *buf_reserve(struct buf *b, size_t n, int *err)
 	/* Never allocate beyond the cap by more than the doubling slack allows. */
 	if (ncap > b->max && want <= b->max)
 		ncap = b->max;
-	/* max == 0: one byte, so that realloc(NULL, 0) cannot pass for out of memory */
+	/* max == 0: one byte, so that an allocation of 0 cannot pass for out of memory */
 	if (ncap == 0)
 		ncap = 1;
-	/* Not realloc: the old block is wiped before it is freed, so a buffer that is wiped
-	 * at buf_free() (request heads: cookies, tokens) leaves no copy behind when it
-	 * grows. The bytes in use are [0, len) here. */
-	uint8_t *nd = malloc(ncap);
+	/* A secret buffer's old block is wiped before it is freed: not realloc. */
+	uint8_t *nd = b->secret ? malloc(ncap) : realloc(b->d, ncap);
 	if (nd == NULL) {
 		if (err)
 			*err = WS_E_NOMEM;
 		return NULL;
 	}
-	if (b->d != NULL) {
-		memcpy(nd, b->d, b->len);
+	if (b->secret && b->d != NULL) {
+		memcpy(nd, b->d, b->len); /* the bytes in use are [0, len) here */
 		explicit_bzero(b->d, b->hw);
 		free(b->d);
+		b->hw = b->len;
 	}
 	b->d = nd;
 	b->cap = ncap;
-	b->hw = b->len;
 	return b->d + b->len;
 }
 

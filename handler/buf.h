@@ -7,10 +7,9 @@
 #ifndef WSINETD_BUF_H
 #define WSINETD_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
 struct buf {
 	uint8_t *d;
@@ -19,23 +18,18 @@ struct buf {
 	size_t cap;  /* allocated bytes */
 	size_t max;  /* hard cap on live bytes */
 	size_t hw;   /* high-water mark: bytes [0, hw) of d have ever been written */
+	bool secret; /* buf_init_secret: it holds request data (cookies, tokens) */
 };
 
 /* Empty buffer that may grow to `max` live bytes; allocates lazily. */
 void buf_init(struct buf *b, size_t max);
-/* Frees storage (wiping it when `wipe`: the bytes ever written, not the whole capacity,
- * which a request buffer reserves generously and mostly never touches); accepts an
- * initialised or zeroed buffer. */
+/* The same, for a buffer that holds secrets: growing it wipes the block it leaves (no
+ * realloc), and buf_free() always wipes it. */
+void buf_init_secret(struct buf *b, size_t max);
+/* Frees storage (wiping it when `wipe` or the buffer is secret: the bytes ever written,
+ * not the whole capacity, which a request buffer reserves generously and mostly never
+ * touches); accepts an initialised or zeroed buffer. */
 void buf_free(struct buf *b, int wipe);
-
-/* free(s) after wiping it: a string that held request data (a query with a token). */
-static inline void free_wiped_str(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
 
 static inline size_t buf_used(const struct buf *b) { return b->len - b->off; }
 static inline const uint8_t *buf_data(const struct buf *b) { return b->d + b->off; }
@@ -44,9 +38,9 @@ static inline uint8_t *buf_mdata(struct buf *b) { return b->d + b->off; }
 static inline size_t buf_room(const struct buf *b) { return b->max - buf_used(b); }
 
 /* Make `n` writable bytes available at the tail; returns a pointer to them, or NULL
- * (WS_E_LIMIT past max, or out of memory; *err says which when err != NULL). Growing
- * moves the live bytes to a new block and wipes the old one (buf_free's wipe then
- * covers every copy). */
+ * (WS_E_LIMIT past max, or out of memory; *err says which when err != NULL). Growing a
+ * secret buffer moves the live bytes to a new block and wipes the old one, so its
+ * buf_free() wipe covers every copy; others grow with realloc. */
 uint8_t *buf_reserve(struct buf *b, size_t n, int *err);
 /* Mark `n` bytes written at the tail (after buf_reserve). */
 void buf_commit(struct buf *b, size_t n);

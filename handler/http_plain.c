@@ -30,6 +30,7 @@
 #include "mime.h"
 #include "route.h"
 #include "urlpath.h"
+#include "wipe.h"
 
 /* Exit statuses, as main.c's (README "Exit status"). */
 enum { X_CLEAN = 0, X_FAILED = 1, X_REFUSED = 3, X_TIMEOUT = 4, X_SYSTEM = 5 };

@@ -30,6 +30,7 @@
 #include "route.h"
 #include "ossl.h"
 #include "tls.h"
+#include "wipe.h"
 
 /* Exit statuses (README, wsinetd --help). */
 enum { EXIT_CLEAN = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3, EXIT_TIMEOUT = 4,
@@ -269,7 +270,7 @@ int handle_connection(const struct config *c, int rfd, int wfd, bool last)
 	last_connection = last;
 	struct session s;
 	memset(&s, 0, sizeof(s));
-	buf_init(&s.in, cfg->max_request + 2 * WS_IO_CHUNK);
+	buf_init_secret(&s.in, cfg->max_request + 2 * WS_IO_CHUNK);
 	int rc = serve(&s, rfd, wfd);
 	session_free(&s);
 	return rc;

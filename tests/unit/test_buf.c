@@ -265,6 +265,27 @@ static void test_high_water(void)
 	is_int(b.hw, 0, "free resets it");
 }
 
+/* A secret buffer grows by moving to a new block (the old one wiped, not observable
+ * here): the bytes survive, the high-water mark is what the new block holds, and a free
+ * without the wipe flag still wipes. */
+static void test_secret(void)
+{
+	struct buf b;
+	uint8_t x[3000];
+	fill(x, sizeof(x), 3);
+	buf_init_secret(&b, 1 << 16);
+	ok(b.secret, "buf_init_secret marks it");
+	buf_append(&b, x, 3000);
+	buf_consume(&b, 1000);
+	buf_append(&b, x, 3000); /* 2000 live + 3000: past 4096, grows */
+	ok(b.cap > 4096 && buf_used(&b) == 5000, "it grew: 5000 live bytes");
+	ok(memcmp(buf_data(&b), x + 1000, 2000) == 0 && memcmp(buf_data(&b) + 2000, x, 3000) == 0,
+	   "the bytes survive the move");
+	is_int(b.hw, 5000, "high-water mark: the bytes the new block holds");
+	buf_free(&b, 0);
+	ok(b.d == NULL && b.secret, "free: storage gone, still secret for its next use");
+}
+
 static void test_truncate(void)
 {
 	struct buf b;
@@ -292,5 +313,6 @@ int main(void)
 	test_reserve();
 	test_truncate();
 	test_high_water();
+	test_secret();
 	return done_testing();
 }

@@ -27,6 +27,7 @@
 #include "limits.h"
 #include "log.h"
 #include "origin.h"
+#include "wipe.h"
 
 struct auth_state {
 	struct jwt_key key;
@@ -62,8 +63,7 @@ static int read_key(const char *file, struct jwt_key *key)
 	close(fd);
 	const char *why = NULL;
 	int rc = got == n ? jwt_key_parse(buf, n, key, &why) : WS_E_SYS;
-	explicit_bzero(buf, n);
-	free(buf);
+	free_wiped(buf, n);
 	if (rc != 0)
 		return config_usage_error("--jwt-key: %s: %s", file, why ? why : "short read");
 	return 0;
@@ -327,30 +327,17 @@ static int strip(const struct config *cfg, const struct http_req *req, const str
 		}
 	}
 	if (cfg->auth_cookie && hdr_find(req, "Cookie", 0) >= 0) {
-		/* cookie_strip joins pairs with "; " where the request may have used ";" alone:
-		 * "a;a;a" (2 bytes a pair) comes out as "a; a; a" (3). Twice the input plus the
-		 * joins between headers always fits. And if it did not, the request would be
-		 * refused: passing the Cookie header on unstripped would hand the token to the
-		 * program. */
-		size_t total = 0, rm = 0;
-		for (size_t i = 0; i < req->nheaders; i++)
-			total += 2 * req->headers[i].value_len + 2;
-		char *c = malloc(total + 1);
+		size_t cap = cookie_strip_cap(req), rm = 0;
+		char *c = malloc(cap);
 		if (c == NULL)
 			return -1;
-		if (cookie_strip(req, cfg->auth_cookie, c, total + 1, &rm) < 0) {
-			explicit_bzero(c, total + 1);
-			free(c);
-			return -1;
-		}
-		if (rm == 0) {
-			explicit_bzero(c, total + 1);
-			free(c);
-		} else {
+		long n = cookie_strip(req, cfg->auth_cookie, c, cap, &rm);
+		if (n >= 0 && rm > 0)
 			o->env[o->nenv++] = pair("HTTP_COOKIE", c);
-			explicit_bzero(c, total + 1);
-			free(c);
-		}
+		free_wiped(c, cap);
+		/* Refused rather than the header passed on unstripped, token and all. */
+		if (n < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -542,14 +529,9 @@ static int check_command(const struct config *cfg, struct auth_state *st, const 
 	memcpy(o->user, out, ul + 1);
 	rc = 0;
 done:
-	if (arena)
-		explicit_bzero(arena, WS_ENV_BYTES_MAX);
-	free(arena);
+	free_wiped(arena, WS_ENV_BYTES_MAX);
 	free(envp);
-	if (tokvar) {
-		explicit_bzero(tokvar, strlen(tokvar));
-		free(tokvar);
-	}
+	free_wiped_str(tokvar);
 	free(typevar);
 	explicit_bzero(out, sizeof(out));
 	return rc;
@@ -625,19 +607,9 @@ void auth_outcome_free(struct auth_outcome *o)
 {
 	if (o == NULL)
 		return;
-	for (size_t i = 0; i < o->nenv; i++) {
-		if (o->env[i]) {
-			explicit_bzero(o->env[i], strlen(o->env[i]));
-			free(o->env[i]);
-		}
-	}
-	if (o->query) {
-		explicit_bzero(o->query, strlen(o->query));
-		free(o->query);
-	}
-	if (o->target) {
-		explicit_bzero(o->target, strlen(o->target));
-		free(o->target);
-	}
+	for (size_t i = 0; i < o->nenv; i++)
+		free_wiped_str(o->env[i]);
+	free_wiped_str(o->query);
+	free_wiped_str(o->target);
 	memset(o, 0, sizeof(*o));
 }

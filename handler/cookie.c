@@ -157,6 +157,14 @@ long cookie_strip(const struct http_req *req, const char *name, char *out, size_
 	return sink_end(&s);
 }
 
+size_t cookie_strip_cap(const struct http_req *req)
+{
+	size_t cap = 1;
+	for (int i = hdr_find(req, "Cookie", 0); i >= 0; i = hdr_find(req, "Cookie", (size_t)i + 1))
+		cap += 2 * req->headers[i].value_len + 2;
+	return cap;
+}
+
 /* Decode p[0..n) into out (room for cap bytes, no NUL added); returns the length, -1 for
  * a bad escape, -2 if it does not fit. */
 static long form_decode(const char *p, size_t n, char *out, size_t cap)

@@ -38,6 +38,10 @@ bool cookie_find(const struct http_req *req, const char *name, const char **valu
  * pairs dropped. */
 long cookie_strip(const struct http_req *req, const char *name, char *out, size_t cap,
 		  size_t *removed);
+/* A cap with which cookie_strip never fails: pairs are re-joined with "; " where the
+ * request may have used ";" alone ("a;a" becomes "a; a"), so twice the Cookie values,
+ * the joins between headers and the NUL. */
+size_t cookie_strip_cap(const struct http_req *req);
 
 /* The first query parameter called `name` (decoded): copies its decoded value into out
  * (NUL-terminated) and returns its length; -1 if absent, -2 if the decoded value does not

@@ -431,18 +431,9 @@ int jwt_verify(const char *token, size_t len, const struct jwt_key *key,
 out:
 	json_decref(hdr);
 	json_decref(claims);
-	if (pbuf) {
-		OPENSSL_cleanse(pbuf, pn);
-		free(pbuf);
-	}
-	/* With the claims above, these rebuild the token: a bearer credential. */
-	if (hbuf) {
-		OPENSSL_cleanse(hbuf, hn);
-		free(hbuf);
-	}
-	if (sbuf) {
-		OPENSSL_cleanse(sbuf, sn);
-		free(sbuf);
-	}
+	/* Together they rebuild the token: a bearer credential. */
+	OPENSSL_clear_free(pbuf, pn);
+	OPENSSL_clear_free(hbuf, hn);
+	OPENSSL_clear_free(sbuf, sn);
 	return rc;
 }

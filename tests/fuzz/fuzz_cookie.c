@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (found)
 		CHECK(fv >= in && fv + fl <= in + size, "found value slice");
 
-	size_t cap = 2 * size + 2 * req.nheaders + 8, removed = 99;
+	size_t cap = cookie_strip_cap(&req), removed = 99;
 	char *out = malloc(cap);
 	long n = cookie_strip(&req, name, out, cap, &removed);
 	CHECK(n >= 0 && (size_t)n < cap && out[n] == '\0', "cookie_strip %ld", n);

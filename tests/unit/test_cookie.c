@@ -112,6 +112,23 @@ static void test_strip(void)
 	char small[4];
 	ok(cookie_strip(r, "session", small, sizeof(small), &rm) == -1, "too small: -1");
 	req_free(r);
+	/* Pairs joined with ";" alone come out joined with "; ": longer than the input. */
+	const char *tight[] = { "a;b;session=x;c", "d;e" };
+	STREQ(strip(tight, 2, "session", &rm), "a; b; c; d; e", "';' alone: re-joined with '; '");
+	/* cookie_strip_cap always suffices, for the worst case too: one-byte pairs. */
+	char worst[401];
+	for (int i = 0; i < 200; i++)
+		memcpy(worst + 2 * i, ";a", 2);
+	worst[400] = '\0';
+	const char *w[] = { worst + 1, "a;a" };
+	r = req_with(w, 2);
+	size_t cap = cookie_strip_cap(r);
+	char *out = malloc(cap);
+	long n = cookie_strip(r, "session", out, cap, &rm);
+	ok(n >= 0 && (size_t)n < cap, "200 + 2 one-byte pairs: cookie_strip_cap suffices");
+	is_int(n, 202 * 3 - 2, "... and the result is 202 pairs joined with '; '");
+	free(out);
+	req_free(r);
 }
 
 static const char *qfind(const char *q, const char *name)

@@ -711,11 +711,13 @@ static int serve_cgi(struct hp *h, const struct route *rt, struct buf *in, size_
 	};
 	const char *why = NULL;
 	int ne = cgienv_build(&ci, arena, WS_ENV_BYTES_MAX, envp, WS_ENV_ENTRIES_MAX + 1, &why);
-	if (ne == WS_E_LIMIT || ne < 0) {
+	if (ne < 0) {
 		explicit_bzero(arena, WS_ENV_BYTES_MAX); /* a part of it was filled */
-		rc = ne == WS_E_LIMIT ?
-			answer(h, 431, "request headers too large for the script's environment", NULL, NULL) :
-			answer(h, 400, why ? why : "bad header value", NULL, NULL);
+		if (ne == WS_E_LIMIT)
+			rc = answer(h, 431, "request headers too large for the script's environment",
+				    NULL, NULL);
+		else
+			rc = answer(h, 400, why ? why : "bad header value", NULL, NULL);
 		goto out;
 	}
 
@@ -790,7 +792,7 @@ out:
 	free(sfile);
 	free(arena);
 	free(envp);
-	if (c)
+	if (c && body > 0)
 		explicit_bzero(c->bodybuf, sizeof(c->bodybuf)); /* request body bytes */
 	free(c);
 	return rc;

@@ -439,5 +439,24 @@ def cgi():
         s.stop()
 
 
+@test
+def cgi_environment_limits():
+    # The script's environment has the same limits as a WebSocket program's (256
+    # entries, 64 KiB): past them 431 and the script does not start.
+    s = Server(["--cgidir=" + CGI, "--max-request=1M", "--max-headers=1000", PROG], mode="listen")
+    try:
+        before = set(os.listdir(MARK))
+        refused(s, "/env.cgi", 431, "CGI, 300 headers (more than 256 variables)",
+                headers=[("X-E%d" % i, "v") for i in range(300)])
+        refused(s, "/env.cgi", 431, "CGI, 70 KiB in one header (more than 64 KiB)",
+                headers=[("X-Big", "b" * (70 * 1024))])
+        T.eq(set(os.listdir(MARK)) - before, set(), "the script did not start for either")
+        T.eq(req(s.port, "/env.cgi", headers=[("X-E%d" % i, "v" * 100) for i in range(200)]).status,
+             200, "200 headers of 100 bytes are served")
+        settle(s)
+    finally:
+        s.stop()
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -300,37 +300,38 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 		sigfillset(&sa.sa_mask);
 		sigaction(SIGUSR1, &sa, NULL);
 	}
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		log_error("spare handler: signalfd: %s", strerror(errno));
+		_exit(5);
+	}
+	/* EPOLLEXCLUSIVE on the listening sockets: a new connection wakes one of the
+	 * processes waiting in accept, not all of them (two spares, and up to
+	 * LISTEN_IDLE_MAX with --handler-reuse). Waking for nothing cost every one of them a
+	 * context switch and a failed accept per connection. Set up once: a handler that
+	 * comes back (--handler-reuse) waits on the same. */
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 0 };
+	bool ok = ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev) == 0;
+	for (size_t i = 0; ok && i < l->nfds; i++) {
+		ev = (struct epoll_event){ .events = EPOLLIN | EPOLLEXCLUSIVE,
+					   .data.u32 = (uint32_t)i + 1 };
+		ok = epoll_ctl(ep, EPOLL_CTL_ADD, l->fds[i], &ev) == 0;
+		if (!ok && errno == EINVAL) { /* a kernel before 4.5: every waiter wakes */
+			ev.events = EPOLLIN;
+			ok = epoll_ctl(ep, EPOLL_CTL_ADD, l->fds[i], &ev) == 0;
+		}
+	}
+	if (!ok) {
+		log_error("spare handler: epoll: %s", strerror(errno));
+		_exit(5);
+	}
 	for (unsigned served = 0;;) {
 		/* A spare ends with its listener, even one killed by SIGKILL; the getppid()
 		 * check covers a listener gone before the prctl. SIGTERM is blocked (inherited
-		 * mask): it arrives on the signalfd below. */
+		 * mask): it arrives on the signalfd. */
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0 || getppid() != l->pid)
 			_exit(0);
-		int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-		if (sfd < 0) {
-			log_error("spare handler: signalfd: %s", strerror(errno));
-			_exit(5);
-		}
-		/* EPOLLEXCLUSIVE on the listening sockets: a new connection wakes one of the
-		 * processes waiting in accept, not all of them (two spares, and up to
-		 * LISTEN_IDLE_MAX with --handler-reuse). Waking for nothing cost every one of
-		 * them a context switch and a failed accept per connection. */
-		int ep = epoll_create1(EPOLL_CLOEXEC);
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 0 };
-		bool ok = ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev) == 0;
-		for (size_t i = 0; ok && i < l->nfds; i++) {
-			ev = (struct epoll_event){ .events = EPOLLIN | EPOLLEXCLUSIVE,
-						   .data.u32 = (uint32_t)i + 1 };
-			ok = epoll_ctl(ep, EPOLL_CTL_ADD, l->fds[i], &ev) == 0;
-			if (!ok && errno == EINVAL) { /* a kernel before 4.5: every waiter wakes */
-				ev.events = EPOLLIN;
-				ok = epoll_ctl(ep, EPOLL_CTL_ADD, l->fds[i], &ev) == 0;
-			}
-		}
-		if (!ok) {
-			log_error("spare handler: epoll: %s", strerror(errno));
-			_exit(5);
-		}
 		int cfd = -1;
 		while (cfd < 0) {
 			struct epoll_event evs[LISTEN_MAX + 1];
@@ -359,7 +360,6 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 				if (evs[k].data.u32 == 0)
 					_exit(0);
 		}
-		close(ep);
 		/* A handler outlives a listener killed under it, as one forked after the accept
 		 * does. A signal that came after the accept stays pending for
 		 * handle_connection's own signalfd: a SIGTERM then closes the connection with
@@ -376,7 +376,6 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 			if (getppid() != l->pid)
 				listener_gone(SIGUSR1);
 		}
-		close(sfd);
 		atomic_fetch_sub(&l->sh->idle, 1);
 		pid_t me = getpid();
 		ssize_t w = write(l->taken[1], &me, sizeof(me));
@@ -385,6 +384,8 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 			for (size_t i = 0; i < l->nfds; i++)
 				close(l->fds[i]);
 			close(l->taken[1]);
+			close(ep);
+			close(sfd);
 			_exit(handle_connection(cfg, cfd, cfd, true));
 		}
 		int rc = handle_connection(cfg, cfd, cfd, false);

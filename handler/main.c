@@ -507,13 +507,6 @@ static int serve(struct session *s, int rfd, int wfd)
 	}
 	buf_consume(in, head_len);
 	relay_run(cfg, &t, &ch, sigfd, in, deflate ? &pmd : NULL, &res);
-	/* Normally closed by the relay already; a handler that serves another connection
-	 * (--handler-reuse) must not keep an earlier program's pipes in any case. */
-	child_close_stdin(&ch);
-	if (ch.out_fd >= 0) {
-		close(ch.out_fd);
-		ch.out_fd = -1;
-	}
 
 	char st[32];
 	child_status_text(&ch, st, sizeof(st));
@@ -603,8 +596,7 @@ int main(int argc, char **argv)
 			log_error("fd 3 from LISTEN_FDS is not a stream socket");
 			return EXIT_USAGE;
 		}
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		detach_stderr_from(fd);
+		detach_stderr_from(fd); /* close-on-exec already: conn_listen_fds */
 		return handle_connection(&config, fd, fd, true); /* Accept=yes, fd style */
 	}
 	if (conn_is_stream_socket(0, 1)) {

@@ -811,6 +811,10 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 		res->exit_code = 5;
 		break;
 	}
+	/* The relay ends once the program's output is done (out_fd closed) and its group
+	 * gone; its stdin may still be open if it stopped reading. A handler that serves
+	 * another connection (--handler-reuse) must not keep it. */
+	child_close_stdin(ch);
 	buf_free(&r->to_prog, 0);
 	buf_free(&r->jmsg, 0);
 	buf_free(&r->from_prog, 0);

@@ -1,7 +1,7 @@
 /* listener.h - wsinetd as its own listener: --port/--address (development, or a fast
  * path on a busy host) or a listening socket on fd 3 from systemd (Accept=no). One
- * handler process per connection, which runs the very same handle_connection() as the
- * inetd and fd styles. The handlers are forked ahead of time: a few spares wait in
+ * handler process per connection (or, with --handler-reuse=N, per N connections in a
+ * row), which runs the very same handle_connection() as the inetd and fd styles. The handlers are forked ahead of time: a few spares wait in
  * accept, the one that takes a connection tells the listener (its pid on a pipe) and
  * the listener forks a replacement after the fact. A spare is a child of the listener
  * holding the listening sockets; it exits on SIGTERM/SIGINT/SIGHUP/SIGQUIT and when the

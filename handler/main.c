@@ -37,8 +37,6 @@ enum { EXIT_CLEAN = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3, EXIT_T
        EXIT_SYSTEM = 5 };
 
 static const struct config *cfg;
-/* handle_connection's `last`: no later connection in this process needs the auth key. */
-static bool last_connection;
 
 /* The extra header lines for an answer: --header on all, plus --header-ws or
  * --header-http. */
@@ -241,6 +239,7 @@ struct session {
 	char **envp;
 	struct route route;    /* --dir: the script this path names */
 	struct auth_outcome auth; /* REMOTE_USER & co., the stripped query (auth.h) */
+	bool last;             /* no later connection in this process needs the auth key */
 };
 
 static void session_free(struct session *s)
@@ -267,9 +266,9 @@ static int serve(struct session *s, int rfd, int wfd);
 int handle_connection(const struct config *c, int rfd, int wfd, bool last)
 {
 	cfg = c;
-	last_connection = last;
 	struct session s;
 	memset(&s, 0, sizeof(s));
+	s.last = last;
 	buf_init_secret(&s.in, cfg->max_request + 2 * WS_IO_CHUNK);
 	int rc = serve(&s, rfd, wfd);
 	session_free(&s);
@@ -447,7 +446,7 @@ static int serve(struct session *s, int rfd, int wfd)
 	int ast = auth_check(cfg, req, &ci, &s->auth);
 	if (ast == 0 && auth_apply(cfg, &s->auth, &ci) != 0)
 		ast = 431;
-	if (last_connection)
+	if (s->last)
 		auth_wipe(cfg);
 	if (ast != 0)
 		return refuse_auth(&t, &hs, &s->auth, ast, peer_s);

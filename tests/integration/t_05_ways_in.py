@@ -2,7 +2,7 @@
 """The ways in: inetd (stdin/stdout socket), fd style (connected socket on fd 3), listener
 (--port, and a listening socket on fd 3), plain pipes and a socketpair; the same echo and
 peer facts through each."""
-import os, sys
+import os, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wslib import *  # noqa
 
@@ -97,6 +97,37 @@ def fd_style_does_not_use_stdio():
         T.eq(read_text(s.stdout_path), "", "fd style: nothing written to stdout")
     finally:
         s.stop()
+
+
+def run_activated(shell_prefix, stdin=b""):
+    """wsinetd cat exec'd by sh after shell_prefix (which sets LISTEN_* and fds), so
+    LISTEN_PID=$$ names wsinetd itself; returns (rc, stdout, stderr)."""
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if k in os.environ:
+            e[k] = os.environ[k]
+    p = subprocess.run(["/bin/sh", "-c", shell_prefix + ' exec "$0" cat', BIN], input=stdin,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e, timeout=10)
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
+@test
+def listen_fds_errors():
+    # LISTEN_PID/LISTEN_FDS are read by wsinetd itself (no libsystemd): what it refuses.
+    rc, out, err = run_activated("export LISTEN_PID=$$ LISTEN_FDS=x;")
+    T.ok(rc == 5 and "malformed" in err and out == b"", "LISTEN_FDS=x: exit 5, 'malformed'",
+         "rc=%r err=%r" % (rc, err))
+    rc, out, err = run_activated("exec 3</dev/null 4</dev/null; export LISTEN_PID=$$ LISTEN_FDS=2;")
+    T.ok(rc == 2 and "serves exactly one" in err, "two sockets passed: exit 2",
+         "rc=%r err=%r" % (rc, err))
+    rc, out, err = run_activated("exec 3</dev/null; export LISTEN_PID=$$ LISTEN_FDS=1;")
+    T.ok(rc == 2 and "not a stream socket" in err, "fd 3 not a socket: exit 2",
+         "rc=%r err=%r" % (rc, err))
+    # Another process's LISTEN_*: not ours, ignored; the request on stdin is served.
+    req = build_request("/", std_headers(80))
+    rc, out, err = run_activated("exec 3</dev/null; export LISTEN_PID=1 LISTEN_FDS=1;", stdin=req)
+    T.ok(out.startswith(b"HTTP/1.1 101 "), "LISTEN_PID of another process: ignored, 101 on stdout",
+         "rc=%r out=%r err=%r" % (rc, out[:80], err))
 
 
 if __name__ == "__main__":

@@ -52,21 +52,25 @@ BAD = [
     (["--protocol"], "--protocol without value at the end"),
     (["--config=/nonexistent/wsinetd.json", "cat"], "unreadable --config"),
     (["--port=1", "--address=256.1.1.1", "cat"], "--address that is no address"),
-    (["--handler-reuse=0", "cat"], "--handler-reuse=0"),
-    (["--handler-reuse=100001", "cat"], "--handler-reuse past WS_HANDLER_REUSE_MAX"),
+    (["--handler-reuse=0", "cat"], "--handler-reuse=0", ("--handler-reuse",)),
+    (["--handler-reuse=100001", "cat"], "--handler-reuse past WS_HANDLER_REUSE_MAX",
+     ("--handler-reuse",)),
+    # the certificate files do not exist either: the line must name the conflict
     (["--handler-reuse=2", "--ssl", "--sslcert=/x.pem", "--sslkey=/x.key", "cat"],
-     "--handler-reuse with --ssl"),
+     "--handler-reuse with --ssl", ("--handler-reuse", "--ssl")),
 ]
 
 
 @test
 def usage_errors():
-    for args, what in BAD:
+    for args, what, *must in BAD:
         rc, out, err = run(args, stdin=REQ)
         lines = [l for l in err.splitlines() if l.strip()]
         T.ok(rc == 2 and len(lines) == 1 and out == b"",
              "%s: exit 2, one stderr line, nothing on stdout" % what,
              "args=%r rc=%r stdout=%r stderr=%r" % (args, rc, out[:200], err[:500]))
+        for word in (must[0] if must else ()):
+            T.ok(word in err, "%s: the line names %s" % (what, word), err[:300])
 
 
 @test

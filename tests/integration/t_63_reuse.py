@@ -294,13 +294,5 @@ def killed_listener_releases_the_port():
         s.stop()
 
 
-@test
-def usage_error_names_the_conflict():
-    rc, out, err = run_pipes(["--handler-reuse=2", "--ssl", "--sslcert=/x.pem",
-                              "--sslkey=/x.key", "cat"], stdin=b"", timeout=10)
-    T.ok(rc == 2 and "--handler-reuse" in err and "--ssl" in err,
-         "--handler-reuse with --ssl: exit 2 naming both", "rc=%r err=%r" % (rc, err))
-
-
 if __name__ == "__main__":
     sys.exit(main())

@@ -22,23 +22,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 from wslib import *  # noqa: F401,F403
 import wslib  # noqa: E402
 
-__all__ = [n for n in wslib.__all__] + ["Listener", "settle", "fds", "marker_procs",
+__all__ = [n for n in wslib.__all__] + ["Listener", "settle", "marker_procs",
                                        "handler_fds_ok", "wslib", "script"]
-
-
-def fds(pid):
-    """{fd: target} of a process (empty if it is gone)."""
-    out = {}
-    try:
-        names = os.listdir("/proc/%d/fd" % pid)
-    except OSError:
-        return out
-    for f in names:
-        try:
-            out[int(f)] = os.readlink("/proc/%d/fd/%s" % (pid, f))
-        except OSError:
-            pass
-    return out
 
 
 def marker_procs(marker, exclude=()):

@@ -54,7 +54,7 @@ __all__ = [
     "HERE", "REPO", "BIN", "PY", "SSA", "NODE_CLIENT", "test", "main", "T", "Server",
     "RawClient", "Frame", "free_port", "wait_listening", "is_listening", "accept_key",
     "build_request", "std_headers", "make_key", "vmrss_kb", "status_kb", "io_wchar", "children", "descendants",
-    "pid_alive", "proc_state", "group_members", "listening_inodes", "holds_listening_socket",
+    "pid_alive", "proc_state", "group_members", "listening_inodes", "fds", "holds_listening_socket",
     "handler_children", "spare_children", "wait_until", "tmpdir", "write_script", "ws_client",
     "py_client", "node_client", "CLIENTS", "run_pipes", "spawn_pipes", "PipeConn",
     "close_payload", "parse_close", "ProtocolError", "Closed", "TimeoutErr", "kill_pid",
@@ -170,23 +170,27 @@ def listening_inodes():
     return out
 
 
-def holds_listening_socket(pid, inodes=None):
-    """Whether pid has a listening TCP socket open: the listener, or one of its spare
-    handlers (forked ahead of time, waiting in accept). A handler that took a
-    connection has closed them all."""
-    inodes = listening_inodes() if inodes is None else inodes
+def fds(pid):
+    """{fd: target} of a process (empty if it is gone)."""
+    out = {}
     try:
         names = os.listdir("/proc/%d/fd" % pid)
     except OSError:
-        return False
-    for n in names:
+        return out
+    for f in names:
         try:
-            t = os.readlink("/proc/%d/fd/%s" % (pid, n))
+            out[int(f)] = os.readlink("/proc/%d/fd/%s" % (pid, f))
         except OSError:
-            continue
-        if t.startswith("socket:[") and t[8:-1] in inodes:
-            return True
-    return False
+            pass
+    return out
+
+
+def holds_listening_socket(pid, inodes=None):
+    """Whether pid has a listening TCP socket open: the listener, or one of its spare
+    handlers (forked ahead of time, waiting in accept). A handler that took a
+    connection has closed them all (unless --handler-reuse keeps them)."""
+    inodes = listening_inodes() if inodes is None else inodes
+    return any(t.startswith("socket:[") and t[8:-1] in inodes for t in fds(pid).values())
 
 
 def handler_children(pid):

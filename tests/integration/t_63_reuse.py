@@ -246,6 +246,9 @@ def failed_handoff_ends_the_connection():
         try:
             r = c.handshake("/")
             T.eq(r.status, 101, "101 before the exec")
+            f = c.recv_frame(5)
+            T.eq((f.opcode, parse_close(f.payload)[0]), (OP_CLOSE, 1011),
+                 "then Close 1011 (the program could not start)")
             data, eof = c.read_until_eof(timeout=5)
             T.ok(eof, "the connection ends after the Close", repr(data[:100]))
         finally:

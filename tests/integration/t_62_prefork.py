@@ -19,13 +19,21 @@ def zombie_kids(pid):
     return [c for c in children(pid) if proc_state(c) == "Z"]
 
 
-def idle_spares(s, want, timeout=5.0):
-    """Wait (bounded) until the listener's children are exactly `want` spares and nothing
-    else; returns them, or None."""
+def idle_spares(s, want, timeout=5.0, exclude=()):
+    """Wait (bounded) until the listener's children are exactly `want` spares, none of
+    them in exclude, and nothing else; returns them, or None."""
     def f():
         k = kids(s.pid)
-        return k if len(k) == want and sorted(s.spares()) == k else None
+        return k if (len(k) == want and sorted(s.spares()) == k and
+                     not set(k) & set(exclude)) else None
     return wait_until(f, timeout, 0.02)
+
+
+def start_spares(s, what):
+    """The two idle spares a fresh listener has (checked); [] if it never got them."""
+    sp = idle_spares(s, SPARES) or []
+    T.eq(len(sp), SPARES, "two spares %s" % what)
+    return sp
 
 
 def stays(fn, seconds=0.3, interval=0.05):
@@ -67,7 +75,7 @@ def idle_has_two_spares():
 def sequential_connections_keep_two():
     s = Server(["cat"], mode="listen")
     try:
-        first = idle_spares(s, SPARES) or []
+        first = start_spares(s, "to start with")
         for i in range(5):
             T.eq(echo_once(s, "m%d" % i), ["m%d" % i], "connection %d echoed" % i)
         sp = idle_spares(s, SPARES)
@@ -119,13 +127,11 @@ def maxforks_bounds_spares():
 def killed_spare_is_replaced():
     s = Server(["cat"], mode="listen")
     try:
-        sp = idle_spares(s, SPARES) or []
-        T.eq(len(sp), SPARES, "two spares to start with")
+        sp = start_spares(s, "to start with")
         if sp:
             victim = sp[0]
             kill_pid(victim, signal.SIGKILL)
-            after = wait_until(lambda: (lambda k: k if len(k) == SPARES and victim not in k
-                                        and sorted(s.spares()) == k else None)(kids(s.pid)), 5)
+            after = idle_spares(s, SPARES, exclude=[victim])
             T.ok(after, "the killed spare is replaced within 5 s", repr(kids(s.pid)))
             T.ok(not pid_alive(victim), "the killed spare is gone (reaped)")
             T.ok(wait_until(lambda: not zombie_kids(s.pid), 5), "no zombie left")
@@ -143,12 +149,10 @@ def dying_spares_are_replaced_at_a_bounded_rate():
     as soon as they start cannot make the listener fork in a loop."""
     s = Server(["cat"], mode="listen")
     try:
-        sp = idle_spares(s, SPARES) or []
-        T.eq(len(sp), SPARES, "two spares to start with")
+        sp = start_spares(s, "to start with")
         for p in sp:
             kill_pid(p, signal.SIGKILL)
-        new = wait_until(lambda: (lambda k: k if len(k) == SPARES and not set(k) & set(sp)
-                                  and sorted(s.spares()) == k else None)(kids(s.pid)), 5)
+        new = idle_spares(s, SPARES, exclude=sp)
         T.ok(new, "both replaced within 5 s", repr(kids(s.pid)))
         if new:
             ticks = sorted(stat_field(p, 22) for p in new)  # starttime, clock ticks
@@ -164,8 +168,7 @@ def dying_spares_are_replaced_at_a_bounded_rate():
 def sigterm_ends_listener_and_spares():
     s = Server(["cat"], mode="listen")
     try:
-        sp = idle_spares(s, SPARES) or []
-        T.eq(len(sp), SPARES, "two spares before SIGTERM")
+        sp = start_spares(s, "before SIGTERM")
         a = RawClient(s.port)
         T.eq(a.handshake().status, 101, "a connection is open")
         a.send_text("x")
@@ -198,8 +201,7 @@ def sigterm_ends_listener_and_spares():
 def spare_exits_when_listener_is_killed():
     s = Server(["cat"], mode="listen")
     try:
-        sp = idle_spares(s, SPARES) or []
-        T.eq(len(sp), SPARES, "two spares before SIGKILL")
+        sp = start_spares(s, "before SIGKILL")
         kill_pid(s.pid, signal.SIGKILL)
         try:
             s.proc.wait(timeout=5)

@@ -6,6 +6,7 @@
 #ifndef WSINETD_FUZZ_H
 #define WSINETD_FUZZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,6 +71,13 @@ static inline void *fuzz_dup(const uint8_t *data, size_t size)
 static inline uint8_t take_flags(const uint8_t **data, size_t *size)
 {
 	return (uint8_t)take_u32(data, size, 1);
+}
+
+/* RFC 9110 tchar, the harnesses' own (an oracle independent of handler/hdr.c). */
+static inline bool fuzz_tchar(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -13,12 +13,6 @@
 #include "err.h"
 #include "fuzz.h"
 
-static bool tchar(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 static bool inside(const uint8_t *b, size_t len, const char *p, size_t n)
 {
 	return (const uint8_t *)p >= b && (const uint8_t *)p + n <= b + len;
@@ -45,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct cgi_header *x = &res.headers[h];
 			CHECK(x->name_len > 0 && inside(buf, size, x->name, x->name_len), "name slice");
 			for (size_t i = 0; i < x->name_len; i++)
-				CHECK(tchar((unsigned char)x->name[i]), "name byte %02x", x->name[i]);
+				CHECK(fuzz_tchar((unsigned char)x->name[i]), "name byte %02x", x->name[i]);
 			CHECK(!(x->name_len == 6 && strncasecmp(x->name, "Status", 6) == 0), "Status kept");
 			CHECK(x->value_len == 0 || inside(buf, size, x->value, x->value_len), "value slice");
 			for (size_t i = 0; i < x->value_len; i++) {

@@ -16,12 +16,6 @@
 #include "fuzz.h"
 #include "http_req.h"
 
-static bool tchar(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 static bool inside(const uint8_t *buf, size_t len, const char *p, size_t n)
 {
 	return (const uint8_t *)p >= buf && n <= len && (const uint8_t *)p - buf <= (long)(len - n);
@@ -32,7 +26,7 @@ static void check_req(const uint8_t *buf, size_t len, size_t maxh, const struct 
 	CHECK(r->nheaders <= maxh && r->nheaders <= WS_HEADERS_MAX, "nheaders %zu", r->nheaders);
 	CHECK(r->method_len > 0 && inside(buf, len, r->method, r->method_len), "method slice");
 	for (size_t i = 0; i < r->method_len; i++)
-		CHECK(tchar((unsigned char)r->method[i]), "method byte %02x", r->method[i]);
+		CHECK(fuzz_tchar((unsigned char)r->method[i]), "method byte %02x", r->method[i]);
 	CHECK(r->target_len > 0 && inside(buf, len, r->target, r->target_len), "target slice");
 	for (size_t i = 0; i < r->target_len; i++) {
 		unsigned char c = (unsigned char)r->target[i];
@@ -43,7 +37,7 @@ static void check_req(const uint8_t *buf, size_t len, size_t maxh, const struct 
 		const struct http_header *x = &r->headers[h];
 		CHECK(x->name_len > 0 && inside(buf, len, x->name, x->name_len), "name slice %zu", h);
 		for (size_t i = 0; i < x->name_len; i++)
-			CHECK(tchar((unsigned char)x->name[i]), "name byte %02x", x->name[i]);
+			CHECK(fuzz_tchar((unsigned char)x->name[i]), "name byte %02x", x->name[i]);
 		CHECK(x->value_len == 0 || inside(buf, len, x->value, x->value_len), "value slice");
 		for (size_t i = 0; i < x->value_len; i++) {
 			unsigned char c = (unsigned char)x->value[i];

@@ -46,12 +46,6 @@ struct input {
 	size_t ncalls;
 };
 
-static bool tchar(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 static bool no_ctl(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
@@ -65,7 +59,7 @@ static bool token_n(const char *s, size_t n)
 	if (n == 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!tchar((unsigned char)s[i]))
+		if (!fuzz_tchar((unsigned char)s[i]))
 			return false;
 	return true;
 }

@@ -37,16 +37,10 @@ static const struct {
 	{ "gz", "application/gzip" },
 };
 
-static bool is_tchar(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 static size_t token(const char *s)
 {
 	size_t n = 0;
-	while (is_tchar((unsigned char)s[n]))
+	while (fuzz_tchar((unsigned char)s[n]))
 		n++;
 	return n;
 }

@@ -40,7 +40,8 @@ import time
 # The tests' /proc helpers: which processes are a listener's spare handlers.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests", "integration"))
-from wslib import holds_listening_socket, listening_inodes  # noqa: E402
+from wslib import (descendants, encode_frame, free_port, holds_listening_socket,  # noqa: E402
+                   listening_inodes)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WSINETD = os.environ.get("WSINETD", os.path.join(ROOT, "wsinetd"))
@@ -83,12 +84,6 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_port(port, proc, timeout=10.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -104,30 +99,9 @@ def wait_port(port, proc, timeout=10.0):
 
 # --- processes ------------------------------------------------------------------------
 
-def children_map():
-    kids = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-        except OSError:
-            continue
-        ppid = int(st[st.rindex(")") + 2:].split()[1])
-        kids.setdefault(ppid, []).append(int(d))
-    return kids
-
-
 def tree(pid):
     """pid and all its descendants."""
-    kids = children_map()
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
+    return [pid] + descendants(pid)
 
 
 def pss_kib(pid):
@@ -267,18 +241,6 @@ def floor_pss(n):
 
 # --- callgrind: the handler's instructions per connection --------------------------------
 
-def ws_frame(op, payload):
-    """A masked client frame (RFC 6455 5.2, 5.3)."""
-    key = os.urandom(4)
-    n = len(payload)
-    hdr = bytes([0x80 | op])
-    if n < 126:
-        hdr += bytes([0x80 | n])
-    else:
-        hdr += bytes([0x80 | 126]) + n.to_bytes(2, "big")
-    return hdr + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-
-
 def recv_frame(sock, buf):
     while True:
         if len(buf) >= 2:
@@ -325,11 +287,11 @@ def callgrind_once(wsinetd, workdir):
             raise RuntimeError("callgrind: bad handshake: %r" % head[:200])
         buf = bytearray(rest)
         msg = b"hello, callgrind"
-        ours.sendall(ws_frame(1, msg))
+        ours.sendall(encode_frame(1, msg))
         op, data = recv_frame(ours, buf)
         if op != 1 or data != msg:
             raise RuntimeError("callgrind: bad echo %r" % data)
-        ours.sendall(ws_frame(8, b"\x03\xe8"))
+        ours.sendall(encode_frame(8, b"\x03\xe8"))
         op, data = recv_frame(ours, buf)
         if op != 8:
             raise RuntimeError("callgrind: no Close")

@@ -25,19 +25,13 @@ import tempfile
 import time
 
 from run import BENCH_ENV, free_port, log  # bench/run.py, beside this file
+from wslib import is_listening  # tests/integration, on the path run.py sets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WSINETD = os.environ.get("WSINETD", os.path.join(ROOT, "wsinetd"))
 WEBSOCKETD = shutil.which("websocketd") or "/usr/bin/websocketd"
 SSA = shutil.which("systemd-socket-activate") or "/usr/bin/systemd-socket-activate"
 CAT = shutil.which("cat") or "/usr/bin/cat"
-
-
-def listening(port):
-    want = "0100007F:%04X" % port
-    with open("/proc/net/tcp") as f:
-        return any(len(l.split()) > 3 and l.split()[1] == want and l.split()[3] == "0A"
-                   for l in f.readlines()[1:])
 
 
 def openssl(*args):
@@ -75,7 +69,7 @@ def start(name, d, cert, key):
                          start_new_session=True, env=BENCH_ENV)
     err.close()
     for _ in range(500):
-        if listening(port) or p.poll() is not None:
+        if is_listening(port) or p.poll() is not None:
             break
         time.sleep(0.02)
     return p, port

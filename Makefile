@@ -74,7 +74,7 @@ build/asan/%.o: handler/%.c $(HDRS)
 	$(CC) $(BASE_CFLAGS) $(SAN) -c -o $@ $<
 build/pic/%.o: handler/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -fvisibility=hidden $(CFLAGS) -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(filter-out -fPIE,$(HARDEN)) -fPIC -fvisibility=hidden $(CFLAGS) -c -o $@ $<
 build/asan/pic/%.o: handler/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(SAN) -fPIC -fvisibility=hidden -c -o $@ $<

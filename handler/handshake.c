@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-
 #include "b64.h"
 #include "err.h"
 #include "hdr.h"

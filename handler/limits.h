@@ -43,6 +43,12 @@
 #define WS_IO_CHUNK                (64u * 1024u)
 #define WS_QUEUE_HIGH              (256u * 1024u)
 
+/* Free heap a process keeps rather than hands back to the kernel: a handler that serves
+ * another connection (--handler-reuse) finds its relay buffers' pages still mapped, no
+ * brk and page faults per connection (mallopt M_TRIM_THRESHOLD; glibc's default trims
+ * past 128 KiB, and the relay's buffers take about 200 KiB). */
+#define WS_HEAP_KEEP               (1024u * 1024u)
+
 /* Child environment: number of entries and total bytes. Past it: 431 (the request
  * headers made it too large) before the upgrade. */
 #define WS_ENV_ENTRIES_MAX         256u

@@ -26,11 +26,21 @@ struct child {
  * (CLOEXEC, non-blocking); ignore SIGPIPE; become a child subreaper. -1 on error. */
 int child_signals_setup(void);
 
+/* Note, once per process, which signals it inherited at a disposition other than
+ * SIG_DFL (an ignored SIGHUP under nohup): child_spawn() resets those in the child.
+ * Idempotent; in a listener, run before the first fork. */
+void child_signals_scan(void);
+
+/* Set a signal's disposition (SIG_IGN, or a handler with every signal blocked while it
+ * runs, SA_RESTART) and remember it for child_spawn(). Every disposition this program
+ * sets goes through here. */
+void child_signal_set(int sig, void (*handler)(int));
+
 /* In a forked child that will exec: default dispositions for every signal and an empty
  * mask. */
 void child_signals_reset(void);
 
-/* Start `path` with argv/envp (posix_spawn: vfork-style, no page tables copied).
+/* Start `path` with argv/envp (clone CLONE_VM | CLONE_VFORK: no page tables copied).
  * Returns 0, or -1 with errno (of the exec when that failed; the child is reaped). */
 int child_spawn(struct child *c, const char *path, char *const argv[], char *const envp[]);
 

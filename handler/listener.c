@@ -293,12 +293,7 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 	sigaddset(&set, SIGQUIT);
 	if (cfg->handler_reuse > 1) {
 		gone_fds = l;
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = listener_gone;
-		sa.sa_flags = SA_RESTART;
-		sigfillset(&sa.sa_mask);
-		sigaction(SIGUSR1, &sa, NULL);
+		child_signal_set(SIGUSR1, listener_gone);
 	}
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {

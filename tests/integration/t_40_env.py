@@ -52,15 +52,19 @@ info = {
 print(json.dumps(info), flush=True)
 ''')
     def messy_signals():
-        # wsinetd inherits SIGPIPE ignored and some signals blocked: the program must not
-        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        # wsinetd inherits SIGPIPE, SIGHUP (nohup) and a real-time signal ignored and some
+        # signals blocked: the program must not (child_signals_scan notes what it inherits)
+        for sig in (signal.SIGPIPE, signal.SIGHUP, signal.SIGRTMIN + 6):
+            signal.signal(sig, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGTERM, signal.SIGINT})
 
     # grep reports its own signal state (a shell would race with its own vfork masking,
     # python would ignore SIGPIPE itself)
     sigprog = ["/bin/grep", "-E", "^Sig(Ign|Blk):", "/proc/self/status"]
-    for mode in ("inetd", "fd", "listen"):
-        s = Server([probe], mode=mode)
+    for mode, extra in (("inetd", []), ("fd", []), ("listen", []),
+                        ("listen", ["--handler-reuse=3"])):
+        name = " ".join([mode] + extra)
+        s = Server(extra + [probe], mode=mode)
         try:
             c = RawClient(s.port)
             c.handshake()
@@ -68,22 +72,38 @@ print(json.dumps(info), flush=True)
             c.close()
             info = json.loads(m[1]) if m[0] == OP_TEXT else {}
             T.eq((info.get("fifo0"), info.get("fifo1"), info.get("sock0")), (True, True, False),
-                 "%s: stdin/stdout are pipes, never the socket" % mode)
-            T.ok(info.get("pgrp_is_pid"), "%s: program in its own process group" % mode)
+                 "%s: stdin/stdout are pipes, never the socket" % name)
+            T.ok(info.get("pgrp_is_pid"), "%s: program in its own process group" % name)
         finally:
             s.stop()
-        s = Server(sigprog, mode=mode, preexec_fn=messy_signals)
+        s = Server(extra + sigprog, mode=mode, preexec_fn=messy_signals)
         try:
-            c = RawClient(s.port)
-            c.handshake()
-            ms, code, _ = c.recv_until_close(5)
-            c.close()
-            sig = dict(m[1].decode().replace("\t", "").split(":", 1) for m in ms[:2])
-            T.eq((sig.get("SigIgn"), sig.get("SigBlk")), ("0000000000000000", "0000000000000000"),
-                 "%s: no ignored or blocked signals (wsinetd's spawner had SIGPIPE ignored, "
-                 "INT/TERM/USR1 blocked)" % mode)
+            # twice: a reused handler's second program too
+            for n in (1, 2):
+                c = RawClient(s.port)
+                c.handshake()
+                ms, code, _ = c.recv_until_close(5)
+                c.close()
+                sig = dict(m[1].decode().replace("\t", "").split(":", 1) for m in ms[:2])
+                T.eq((sig.get("SigIgn"), sig.get("SigBlk")),
+                     ("0000000000000000", "0000000000000000"),
+                     "%s, connection %d: no ignored or blocked signals (wsinetd's spawner had "
+                     "SIGPIPE, SIGHUP and SIGRTMIN+6 ignored, INT/TERM/USR1 blocked)" % (name, n))
         finally:
             s.stop()
+    # systemd-socket-activate resets what it inherited: run wsinetd itself on a
+    # socketpair, as inetd would, to hand it the messy state
+    pc = spawn_pipes(sigprog, kind="socketpair", preexec_fn=messy_signals)
+    try:
+        pc.send(build_request("/", std_headers(80)))
+        T.eq(pc.response(5).status, 101, "socketpair: handshake")
+        sig = dict(pc.recv_message(5)[1].decode().replace("\t", "").split(":", 1)
+                   for _ in range(2))
+        T.eq((sig.get("SigIgn"), sig.get("SigBlk")), ("0000000000000000", "0000000000000000"),
+             "socketpair, wsinetd started with SIGPIPE, SIGHUP and SIGRTMIN+6 ignored: none "
+             "ignored or blocked in the program")
+    finally:
+        pc.stop()
 
 
 @test

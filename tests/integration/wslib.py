@@ -788,7 +788,8 @@ class PipeConn(_Conn):
     """wsinetd run directly with stdin/stdout being pipes ('pipes') or one end of a
     socketpair ('socketpair'): the plain inetd way in, with exit status available."""
 
-    def __init__(self, args, kind="pipes", env=None, binary=None, tag="pipes"):
+    def __init__(self, args, kind="pipes", env=None, binary=None, tag="pipes",
+                 preexec_fn=None):
         super().__init__()
         self.kind = kind
         self.stderr_path = _log_file(tag)
@@ -802,14 +803,15 @@ class PipeConn(_Conn):
             if kind == "pipes":
                 self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                              stderr=ef, env=e, start_new_session=True,
-                                             close_fds=True)
+                                             close_fds=True, preexec_fn=preexec_fn)
                 self.wfd = self.proc.stdin.fileno()
                 self.rfd = self.proc.stdout.fileno()
                 self.sock = None
             else:
                 a, b = socket.socketpair()
                 self.proc = subprocess.Popen(cmd, stdin=b.fileno(), stdout=b.fileno(), stderr=ef,
-                                             env=e, start_new_session=True, close_fds=True)
+                                             env=e, start_new_session=True, close_fds=True,
+                                             preexec_fn=preexec_fn)
                 b.close()
                 self.sock = a
                 self.wfd = self.rfd = a.fileno()
@@ -872,8 +874,8 @@ class PipeConn(_Conn):
                 kill_pid(p)
 
 
-def spawn_pipes(args, kind="pipes", env=None, binary=None):
-    return PipeConn(args, kind, env, binary)
+def spawn_pipes(args, kind="pipes", env=None, binary=None, preexec_fn=None):
+    return PipeConn(args, kind, env, binary, preexec_fn=preexec_fn)
 
 
 def run_pipes(args, stdin=b"", timeout=10.0, env=None, binary=None):

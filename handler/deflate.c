@@ -2,12 +2,52 @@
  * deflate.h. */
 #include "deflate.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
 
 /* RFC 7692 7.2.1: the empty stored block a Z_SYNC_FLUSH ends with. */
 static const uint8_t TAIL[4] = { 0x00, 0x00, 0xff, 0xff };
+
+/* zlib's memory holds recent plaintext (the LZ77 window, the pending output): wiped when
+ * zlib frees it, so that a handler serving its next connection (--handler-reuse) keeps
+ * none of this one's messages. Each block carries its size in a 16-byte header (malloc's
+ * alignment kept). */
+#define ZHDR 16u
+
+static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
+{
+	(void)opaque;
+	if (size != 0 && items > (SIZE_MAX - ZHDR) / size)
+		return Z_NULL;
+	size_t n = (size_t)items * size;
+	unsigned char *p = malloc(n + ZHDR);
+	if (p == NULL)
+		return Z_NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + ZHDR;
+}
+
+static void z_free(voidpf opaque, voidpf address)
+{
+	(void)opaque;
+	if (address == NULL)
+		return;
+	unsigned char *p = (unsigned char *)address - ZHDR;
+	size_t n;
+	memcpy(&n, p, sizeof(n));
+	explicit_bzero(p, n + ZHDR);
+	free(p);
+}
+
+static void z_setup(z_stream *z)
+{
+	memset(z, 0, sizeof(*z));
+	z->zalloc = z_alloc;
+	z->zfree = z_free;
+}
 
 void wsd_init(struct ws_deflate *d, const struct pmd_params *p, int level)
 {
@@ -62,7 +102,7 @@ int wsd_compress(struct ws_deflate *d, const uint8_t *in, size_t len, struct buf
 		return 0;
 	}
 	if (!d->tx_ready) {
-		memset(z, 0, sizeof(*z));
+		z_setup(z);
 		/* Negative windowBits: raw DEFLATE, no zlib header or checksum (7.2.1). */
 		zr = deflateInit2(z, d->level, Z_DEFLATED, -(int)d->tx_bits, WSD_MEM_LEVEL,
 				  Z_DEFAULT_STRATEGY);
@@ -191,7 +231,7 @@ int wsd_inflate(struct ws_deflate *d, const uint8_t *in, size_t len, struct buf 
 
 	d->why = NULL;
 	if (!d->rx_ready) {
-		memset(z, 0, sizeof(*z));
+		z_setup(z);
 		int zr = inflateInit2(z, -(int)d->rx_bits);
 		if (zr != Z_OK)
 			return rx_fail(d, zr == Z_MEM_ERROR ? WS_E_NOMEM : WS_E_SYS,

@@ -589,18 +589,21 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 	r->in = in;
 	r->res = res;
 	size_t maxmsg = (size_t)cfg->max_message;
+	/* A handler that may serve another connection (--handler-reuse) keeps none of this
+	 * one's messages: its buffers are wiped when they grow and when they are freed. */
+	void (*init)(struct buf *, size_t) = cfg->handler_reuse > 1 ? buf_init_secret : buf_init;
 	/* Sizes: room for the high-water mark plus one whole message in its largest
 	 * encoding (JSON escapes can take 6 bytes per byte). */
-	buf_init(&r->to_prog, WS_QUEUE_HIGH + 6 * maxmsg + 64);
-	buf_init(&r->jmsg, maxmsg);
+	init(&r->to_prog, WS_QUEUE_HIGH + 6 * maxmsg + 64);
+	init(&r->jmsg, maxmsg);
 	/* JSON: a message's line is at most 6 bytes per payload byte (\u00XX escapes) plus
 	 * the object around it; its decoded payload is bounded by jpayload. */
 	r->line_max = cfg->mode == MODE_JSON ? 6 * maxmsg + 64 : maxmsg;
-	buf_init(&r->from_prog, r->line_max + WS_IO_CHUNK + 1);
+	init(&r->from_prog, r->line_max + WS_IO_CHUNK + 1);
 	/* One whole message on top of the high-water mark, plus the worst deflate expansion
 	 * (stored blocks: 5 bytes per 64 KiB) and frame headers. */
-	buf_init(&r->to_sock, WS_QUEUE_HIGH + 3 * WS_IO_CHUNK + maxmsg + maxmsg / 64 + 8192);
-	buf_init(&r->jpayload, maxmsg);
+	init(&r->to_sock, WS_QUEUE_HIGH + 3 * WS_IO_CHUNK + maxmsg + maxmsg / 64 + 8192);
+	init(&r->jpayload, maxmsg);
 	struct ws_deflate zs;
 	if (pmd != NULL) {
 		wsd_init(&zs, pmd, cfg->deflate_level);
@@ -608,7 +611,7 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 		r->zutf8 = UTF8_ACCEPT;
 		res->deflate = true;
 		/* A compressed message: at most the message plus stored-block overhead. */
-		buf_init(&r->zout, maxmsg + maxmsg / 64 + 4096);
+		init(&r->zout, maxmsg + maxmsg / 64 + 4096);
 	}
 	struct ws_msg_cfg mc = { .max_message = cfg->max_message, .allow_rsv1 = pmd != NULL };
 	ws_msg_init(&r->parser, &mc);
@@ -815,15 +818,18 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 	 * gone; its stdin may still be open if it stopped reading. A handler that serves
 	 * another connection (--handler-reuse) must not keep it. */
 	child_close_stdin(ch);
-	buf_free(&r->to_prog, 0);
-	buf_free(&r->jmsg, 0);
-	buf_free(&r->from_prog, 0);
-	buf_free(&r->to_sock, 0);
-	buf_free(&r->jpayload, 0);
+	/* Nor the messages it relayed (see init above; zlib's memory wipes itself:
+	 * deflate.c). */
+	int wipe = r->cfg->handler_reuse > 1;
+	buf_free(&r->to_prog, wipe);
+	buf_free(&r->jmsg, wipe);
+	buf_free(&r->from_prog, wipe);
+	buf_free(&r->to_sock, wipe);
+	buf_free(&r->jpayload, wipe);
 	if (r->z != NULL) {
 		res->deflate_saved = (long long)r->z->tx_plain - (long long)r->z->tx_packed +
 				     (long long)r->z->rx_plain - (long long)r->z->rx_packed;
 		wsd_free(r->z);
-		buf_free(&r->zout, 0);
+		buf_free(&r->zout, wipe);
 	}
 }

@@ -291,5 +291,54 @@ def killed_listener_releases_the_port():
         s.stop()
 
 
+def memory_has(pid, needle):
+    """Whether needle is in any readable mapping of process pid (/proc/PID/mem, as
+    root)."""
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read().splitlines()
+    with open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for ln in maps:
+            parts = ln.split()
+            if not parts[1].startswith("r") or (len(parts) > 5 and parts[5].startswith("[v")):
+                continue
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            try:
+                mem.seek(lo)
+                data = mem.read(hi - lo)
+            except OSError:
+                continue
+            if needle in data:
+                return True
+    return False
+
+
+def waiting_in_accept(pid):
+    return read_text("/proc/%d/wchan" % pid).strip() in ("ep_poll", "do_epoll_wait")
+
+
+@test
+def reused_handler_keeps_no_message():
+    # What a connection sent and received (and, compressed, zlib's window of it) is
+    # wiped before its handler waits for the next one.
+    s = Server(["--handler-reuse=100"] + PPID_CAT, mode="listen")
+    try:
+        for compression in (None, "deflate"):
+            # free() writes its list pointers over a block's first 16 bytes: look for
+            # the random part, well past them
+            rnd = os.urandom(8).hex()
+            marker = "wsinetd-marker-%s-%s" % (compression, rnd)
+            ev = py_client(s.url(), [{"wait": 1}, {"send": marker}, {"wait": 2},
+                                     {"close": 1000}], compression=compression, timeout=10)
+            msgs = [e.get("data") for e in ev if e["event"] == "message"]
+            T.eq(msgs[1:], [marker], "compression %s: echoed" % compression)
+            handler = int(msgs[0]) if msgs and msgs[0].isdigit() else 0
+            back = wait_until(lambda: handler and waiting_in_accept(handler), 5)
+            T.ok(back, "compression %s: the handler waits for its next connection" % compression)
+            T.ok(back and not memory_has(handler, rnd.encode()),
+                 "compression %s: the message is nowhere in its memory" % compression)
+    finally:
+        s.stop()
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -47,13 +47,14 @@ struct optdef {
 
 static const struct optdef opts[] = {
 	{ "port", O_PORT, K_VALUE, "PORT", "none: serve the connection on stdin/stdout or fd 3",
-	  "listen on PORT and fork one handler per connection" },
+	  "listen on PORT; handlers forked ahead serve the connections (--handler-reuse)" },
 	{ "address", O_ADDRESS, K_VALUE, "ADDR", "all addresses",
 	  "with --port: address to bind (repeatable; [::1] for IPv6)" },
 	{ "maxforks", O_MAXFORKS, K_VALUE, "N", "0 (unlimited)",
 	  "listener: at most N handlers at once; past it answer 429" },
-	{ "handler-reuse", O_HANDLER_REUSE, K_VALUE, "N", "1 (a fresh process per connection)",
-	  "listener: a handler serves up to N connections one after another (not with --ssl)" },
+	{ "handler-reuse", O_HANDLER_REUSE, K_VALUE, "N", "100; 1 with --ssl",
+	  "listener: a handler serves up to N connections one after another, each with a fresh "
+	  "program; 1: a fresh process per connection" },
 	{ "binary", O_BINARY, K_FLAG, NULL, "off",
 	  "binary mode: message bytes in, stdout bytes out as binary messages" },
 	{ "json", O_JSON, K_FLAG, NULL, "off",
@@ -810,7 +811,7 @@ int config_parse(int argc, char **argv, struct config *c)
 	c->ping_interval = WS_PING_INTERVAL_DEFAULT;
 	c->closems = WS_CLOSEMS_DEFAULT;
 	c->maxforks = WS_MAXFORKS_DEFAULT;
-	c->handler_reuse = WS_HANDLER_REUSE_DEFAULT;
+	c->handler_reuse = 0; /* not given: WS_HANDLER_REUSE_DEFAULT, 1 with --ssl */
 	c->loglevel = LOGL_ACCESS;
 	c->auth_timeout = CFG_AUTH_TIMEOUT_DEFAULT;
 	c->deflate = true;
@@ -903,6 +904,8 @@ int config_parse(int argc, char **argv, struct config *c)
 	if (c->ssl && c->handler_reuse > 1)
 		return config_usage_error("--handler-reuse cannot be combined with --ssl: a TLS "
 			   "connection always gets a fresh handler");
+	if (c->handler_reuse == 0)
+		c->handler_reuse = c->ssl ? 1 : WS_HANDLER_REUSE_DEFAULT;
 	if (c->ssl && c->handoff)
 		return config_usage_error("--handoff cannot be combined with --ssl: the program would get the "
 			   "encrypted stream");

@@ -58,9 +58,12 @@
 #define WS_MAXFORKS_DEFAULT        0u
 #define WS_MAXFORKS_MAX            100000u
 
-/* Listener: connections one handler process serves one after another. The default, 1, is
- * a fresh process per connection. --handler-reuse */
-#define WS_HANDLER_REUSE_DEFAULT   1u
+/* Listener: connections one handler process serves one after another, one at a time,
+ * each with a fresh program. 1 is a fresh process per connection, which a fork, exit and
+ * reap per connection pays for: about 0.35 ms of CPU here, a quarter of wsinetd's
+ * connection rate at 16 concurrent (perf record, bench/run.py). With --ssl always 1.
+ * --handler-reuse */
+#define WS_HANDLER_REUSE_DEFAULT   100u
 #define WS_HANDLER_REUSE_MAX       100000u
 
 /* Subprotocols in --protocol, extra response headers, --passenv names. */

@@ -48,10 +48,15 @@ def marker_procs(marker, exclude=()):
 
 
 class Listener(Server):
-    """Server(mode='listen') that remembers the listener's fds at start."""
+    """Server(mode='listen') that remembers the listener's fds at start. Its handlers
+    serve one connection each (--handler-reuse=1, unless args say otherwise): these tests
+    follow a handler to its end. What a reused handler keeps and drops between
+    connections is t_63_reuse's."""
 
     def __init__(self, args, **kw):
         kw.setdefault("mode", "listen")
+        if not any(a.startswith("--handler-reuse") for a in args):
+            args = ["--handler-reuse=1"] + list(args)
         super().__init__(args, **kw)
         # The spares are forked once every fd of the listener is open.
         wait_until(lambda: len(fds(self.pid)) >= 4 and self.spares(), 5)

@@ -2,12 +2,15 @@
 """Listener mode, pre-forked spare handlers: two spares wait in accept while idle (never
 more than --maxforks minus the busy handlers), a spare that takes a connection is
 replaced, a killed spare is replaced, spares leave with the listener (SIGTERM, and
-PR_SET_PDEATHSIG when it is killed outright)."""
+PR_SET_PDEATHSIG when it is killed outright). Handlers here serve one connection each
+(--handler-reuse=1), so the spares are all that waits; handlers that come back between
+connections (the default) are t_63_reuse's."""
 import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wslib import *  # noqa
 
 SPARES = 2  # LISTEN_SPARES in handler/listener.c
+FRESH = ["--handler-reuse=1"]
 
 
 def kids(pid):
@@ -53,7 +56,7 @@ def echo_once(s, text):
 @test
 def idle_has_two_spares():
     for mode in ("listen", "listenfd"):
-        s = Server(["cat"], mode=mode)
+        s = Server(FRESH + ["cat"], mode=mode)
         try:
             if mode == "listenfd":
                 # systemd-socket-activate execs wsinetd (same pid) at the first connection
@@ -73,7 +76,7 @@ def idle_has_two_spares():
 
 @test
 def sequential_connections_keep_two():
-    s = Server(["cat"], mode="listen")
+    s = Server(FRESH + ["cat"], mode="listen")
     try:
         first = start_spares(s, "to start with")
         for i in range(5):
@@ -92,7 +95,7 @@ def sequential_connections_keep_two():
 
 @test
 def maxforks_bounds_spares():
-    s = Server(["--maxforks=1", "cat"], mode="listen")
+    s = Server(FRESH + ["--maxforks=1", "cat"], mode="listen")
     try:
         T.ok(idle_spares(s, 1), "--maxforks=1: one spare while idle",
              "children: %r" % kids(s.pid))
@@ -125,7 +128,7 @@ def maxforks_bounds_spares():
 
 @test
 def killed_spare_is_replaced():
-    s = Server(["cat"], mode="listen")
+    s = Server(FRESH + ["cat"], mode="listen")
     try:
         sp = start_spares(s, "to start with")
         if sp:
@@ -147,7 +150,7 @@ def dying_spares_are_replaced_at_a_bounded_rate():
     """SPARE_RESPAWN_MS (100 ms in handler/listener.c): of two spares that die together,
     the second replacement is forked at least 100 ms after the first, so spares that die
     as soon as they start cannot make the listener fork in a loop."""
-    s = Server(["cat"], mode="listen")
+    s = Server(FRESH + ["cat"], mode="listen")
     try:
         sp = start_spares(s, "to start with")
         for p in sp:
@@ -166,7 +169,7 @@ def dying_spares_are_replaced_at_a_bounded_rate():
 
 @test
 def sigterm_ends_listener_and_spares():
-    s = Server(["cat"], mode="listen")
+    s = Server(FRESH + ["cat"], mode="listen")
     try:
         sp = start_spares(s, "before SIGTERM")
         a = RawClient(s.port)
@@ -199,7 +202,7 @@ def sigterm_ends_listener_and_spares():
 
 @test
 def spare_exits_when_listener_is_killed():
-    s = Server(["cat"], mode="listen")
+    s = Server(FRESH + ["cat"], mode="listen")
     try:
         sp = start_spares(s, "before SIGKILL")
         kill_pid(s.pid, signal.SIGKILL)

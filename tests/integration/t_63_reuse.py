@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Listener mode, --handler-reuse=N: a handler serves up to N connections one after
-another, each with a fresh program; by default (1) every connection gets a fresh handler
-process. A reused handler keeps no descriptor of an earlier connection, does not come
+another, each with a fresh program (default 100); with 1 every connection gets a fresh
+handler process. A reused handler keeps no descriptor of an earlier connection, does not come
 back while it still has a child, and leaves with the listener; at most LISTEN_IDLE_MAX
 processes wait in accept."""
 import asyncio, base64, hashlib, hmac, json, os, sys
@@ -22,13 +22,26 @@ def first_message(s, extra=()):
 
 
 @test
-def default_is_a_fresh_handler_per_connection():
-    s = Server(PPID_CAT, mode="listen")
+def reuse_1_is_a_fresh_handler_per_connection():
+    s = Server(["--handler-reuse=1"] + PPID_CAT, mode="listen")
     try:
         seen = [first_message(s) for _ in range(4)]
         T.ok(all(seen), "four connections served", repr(seen))
-        T.ok(len(set(seen)) == 4, "without --handler-reuse each connection had its own handler",
+        T.ok(len(set(seen)) == 4, "--handler-reuse=1: each connection had its own handler",
              repr(seen))
+    finally:
+        s.stop()
+
+
+@test
+def default_reuses_handlers():
+    s = Server(PPID_CAT, mode="listen")
+    try:
+        seen = [first_message(s) for _ in range(9)]
+        T.ok(all(seen), "nine connections served", repr(seen))
+        counts = {p: seen.count(p) for p in set(seen)}
+        T.ok(max(counts.values()) >= 2, "without --handler-reuse, handlers were reused "
+             "(WS_HANDLER_REUSE_DEFAULT)", repr(counts))
     finally:
         s.stop()
 

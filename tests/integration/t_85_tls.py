@@ -316,6 +316,28 @@ def wss_every_way_in():
 
 
 @test
+def tls_listener_fresh_handler_per_connection():
+    # --handler-reuse defaults to 1 with --ssl: no TLS state outlives its connection
+    s = Server(ssl_args() + ["sh", "-c", "echo $PPID; exec cat"], mode="listen")
+    try:
+        seen = []
+        for _ in range(4):
+            c = TLSClient(s.port)
+            try:
+                c.handshake()
+                m = c.recv_message(5)
+                seen.append(m[1] if m and m[0] == OP_TEXT else None)
+                c.send_close(1000)
+                c.recv_until_close(5)
+            finally:
+                c.close()
+        T.ok(all(seen), "four TLS connections served", repr(seen))
+        T.ok(len(set(seen)) == 4, "--ssl: each connection had its own handler", repr(seen))
+    finally:
+        s.stop()
+
+
+@test
 def tls_over_pipes():
     c = PipeTLS(ssl_args() + ENVPROG, env={"REMOTE_ADDR": "10.0.0.9", "REMOTE_PORT": "1234"})
     try:

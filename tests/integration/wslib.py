@@ -186,23 +186,37 @@ def fds(pid):
 
 
 def holds_listening_socket(pid, inodes=None):
-    """Whether pid has a listening TCP socket open: the listener, or one of its spare
-    handlers (forked ahead of time, waiting in accept). A handler that took a
-    connection has closed them all (unless --handler-reuse keeps them)."""
+    """Whether pid has a listening TCP socket open: the listener, or one of its handlers
+    waiting in accept (a spare, or a handler between connections with --handler-reuse,
+    which keeps them while it serves too). One serving its last connection has closed
+    them all."""
     inodes = listening_inodes() if inodes is None else inodes
     return any(t.startswith("socket:[") and t[8:-1] in inodes for t in fds(pid).values())
 
 
+def serving(pid, inodes=None):
+    """Whether a handler holds a connection: a socket other than the listening ones, or
+    a child (its program)."""
+    inodes = listening_inodes() if inodes is None else inodes
+    return bool(children(pid)) or any(t.startswith("socket:[") and t[8:-1] not in inodes
+                                      for t in fds(pid).values())
+
+
+def _waiting(pid, inodes):
+    return pid_alive(pid) and holds_listening_socket(pid, inodes) and not serving(pid, inodes)
+
+
 def handler_children(pid):
-    """Children of a listener that are not live spares (zombies included)."""
+    """Children of a listener that are not waiting in accept (zombies included)."""
     inodes = listening_inodes()
-    return [c for c in children(pid) if not (pid_alive(c) and holds_listening_socket(c, inodes))]
+    return [c for c in children(pid) if not _waiting(c, inodes)]
 
 
 def spare_children(pid):
-    """A listener's live spare handlers: children holding a listening socket."""
+    """A listener's live handlers waiting in accept: a spare, or (--handler-reuse) one
+    back between connections."""
     inodes = listening_inodes()
-    return [c for c in children(pid) if pid_alive(c) and holds_listening_socket(c, inodes)]
+    return [c for c in children(pid) if _waiting(c, inodes)]
 
 
 def group_members(pgid):
@@ -415,9 +429,8 @@ class Server:
         return read_text(self.stderr_path)
 
     def handlers(self):
-        """PIDs of the per-connection handler processes alive now (zombies excluded; a
-        listener's spares, which hold no connection yet, too; with --handler-reuse a
-        handler holds the listening sockets while it serves, so it counts as a spare)."""
+        """PIDs of the handler processes serving a connection now (zombies excluded;
+        a listener's handlers waiting in accept too: spare_children)."""
         return [c for c in handler_children(self.proc.pid) if pid_alive(c)]
 
     def spares(self):

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sched.h>
 #include <stdint.h>
@@ -63,6 +64,9 @@ int child_signals_setup(void)
 		return -1;
 	child_signals_scan(); /* what this process inherited, before SIGPIPE is ours */
 	child_signal_set(SIGPIPE, SIG_IGN);
+	/* An inherited SIG_IGN would have the kernel reap the program behind our back: no
+	 * exit status, and the end of the program seen only after the ladder's give-up. */
+	child_signal_set(SIGCHLD, SIG_DFL);
 	/* Orphans of the program re-parent to us, so we can reap them and know when the
 	 * whole group is gone. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -79,6 +83,10 @@ static void signals_default(uint64_t which)
 	for (int s = 1; s < NSIG && s <= 64; s++)
 		if (which & ((uint64_t)1 << (s - 1)))
 			syscall(SYS_rt_sigaction, s, zero, NULL, (size_t)(NSIG / 8));
+	/* Architectures with more than 64 signals (MIPS): the ones the set does not
+	 * track, always. */
+	for (int s = 65; s < NSIG; s++)
+		syscall(SYS_rt_sigaction, s, zero, NULL, (size_t)(NSIG / 8));
 }
 
 void child_signals_reset(void)
@@ -114,9 +122,10 @@ static int spawn_child(void *p)
 		goto fail;
 	/* Nothing above stderr is inherited: the connection's socket, the listener's. */
 	if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
+		/* A kernel before 5.9 (or a seccomp filter): every possible descriptor. */
 		struct rlimit rl;
-		rlim_t top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ?
-			rl.rlim_cur : 65536;
+		rlim_t top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <= INT_MAX ?
+			rl.rlim_cur : (rlim_t)INT_MAX;
 		for (rlim_t fd = 3; fd < top; fd++)
 			close((int)fd);
 	}

@@ -376,6 +376,7 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 		ssize_t w = write(l->taken[1], &me, sizeof(me));
 		(void)w; /* fails only when the listener is gone: nobody left to count */
 		if (last) {
+			gone = 1; /* a stray SIGUSR1 must not close what reuses these numbers */
 			for (size_t i = 0; i < l->nfds; i++)
 				close(l->fds[i]);
 			close(l->taken[1]);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """What the program sees: fds 0,1,2 only (0 and 1 pipes), its own process group, default
 signal state, an environment built from nothing (CGI set, HTTP_*, WS_*, --passenv)."""
-import os, sys
+import os, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wslib import *  # noqa
 
@@ -54,7 +54,7 @@ print(json.dumps(info), flush=True)
     def messy_signals():
         # wsinetd inherits SIGPIPE, SIGHUP (nohup) and a real-time signal ignored and some
         # signals blocked: the program must not (child_signals_scan notes what it inherits)
-        for sig in (signal.SIGPIPE, signal.SIGHUP, signal.SIGRTMIN + 6):
+        for sig in (signal.SIGPIPE, signal.SIGHUP, signal.SIGRTMIN + 6, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGTERM, signal.SIGINT})
 
@@ -88,7 +88,7 @@ print(json.dumps(info), flush=True)
                 T.eq((sig.get("SigIgn"), sig.get("SigBlk")),
                      ("0000000000000000", "0000000000000000"),
                      "%s, connection %d: no ignored or blocked signals (wsinetd's spawner had "
-                     "SIGPIPE, SIGHUP and SIGRTMIN+6 ignored, INT/TERM/USR1 blocked)" % (name, n))
+                     "SIGPIPE, SIGHUP, SIGCHLD and SIGRTMIN+6 ignored, INT/TERM/USR1 blocked)" % (name, n))
         finally:
             s.stop()
     # systemd-socket-activate resets what it inherited: run wsinetd itself on a
@@ -100,8 +100,13 @@ print(json.dumps(info), flush=True)
         sig = dict(pc.recv_message(5)[1].decode().replace("\t", "").split(":", 1)
                    for _ in range(2))
         T.eq((sig.get("SigIgn"), sig.get("SigBlk")), ("0000000000000000", "0000000000000000"),
-             "socketpair, wsinetd started with SIGPIPE, SIGHUP and SIGRTMIN+6 ignored: none "
-             "ignored or blocked in the program")
+             "socketpair, wsinetd started with SIGPIPE, SIGHUP, SIGCHLD and SIGRTMIN+6 "
+             "ignored: none ignored or blocked in the program")
+        t0 = time.monotonic()
+        _, code, _ = pc.recv_until_close(5)
+        T.ok(code == 1000 and time.monotonic() - t0 < 2.0,
+             "socketpair, SIGCHLD inherited ignored: the program's exit is seen, Close 1000 "
+             "at once", (code, round(time.monotonic() - t0, 2)))
     finally:
         pc.stop()
 

@@ -352,11 +352,16 @@ static int take_claims(struct auth_outcome *o, json_t *claims)
 			return -1;
 		snprintf(o->user, sizeof(o->user), "%s", json_string_value(sub));
 	}
-	char *js = json_dumps(claims, JSON_COMPACT);
-	if (js == NULL)
+	/* Into memory of ours (json_dumpb), wiped once copied: claims are request data. */
+	size_t n = json_dumpb(claims, NULL, 0, JSON_COMPACT);
+	char *js = n > 0 ? malloc(n + 1) : NULL;
+	if (js == NULL || json_dumpb(claims, js, n, JSON_COMPACT) != n) {
+		free(js);
 		return -1;
+	}
+	js[n] = '\0';
 	o->env[o->nenv++] = pair("WS_AUTH_CLAIMS", js);
-	free(js);
+	free_wiped(js, n);
 	return 0;
 }
 

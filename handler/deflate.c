@@ -7,39 +7,26 @@
 #include <string.h>
 
 #include "err.h"
+#include "wipe.h"
 
 /* RFC 7692 7.2.1: the empty stored block a Z_SYNC_FLUSH ends with. */
 static const uint8_t TAIL[4] = { 0x00, 0x00, 0xff, 0xff };
 
 /* zlib's memory holds recent plaintext (the LZ77 window, the pending output): wiped when
  * zlib frees it, so that a handler serving its next connection (--handler-reuse) keeps
- * none of this one's messages. Each block carries its size in a 16-byte header (malloc's
- * alignment kept). */
-#define ZHDR 16u
-
+ * none of this one's messages (wipe.h). */
 static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
 {
 	(void)opaque;
-	if (size != 0 && items > (SIZE_MAX - ZHDR) / size)
+	if (size != 0 && items > SIZE_MAX / size)
 		return Z_NULL;
-	size_t n = (size_t)items * size;
-	unsigned char *p = malloc(n + ZHDR);
-	if (p == NULL)
-		return Z_NULL;
-	memcpy(p, &n, sizeof(n));
-	return p + ZHDR;
+	return wipe_malloc((size_t)items * size);
 }
 
 static void z_free(voidpf opaque, voidpf address)
 {
 	(void)opaque;
-	if (address == NULL)
-		return;
-	unsigned char *p = (unsigned char *)address - ZHDR;
-	size_t n;
-	memcpy(&n, p, sizeof(n));
-	explicit_bzero(p, n + ZHDR);
-	free(p);
+	wipe_free(address);
 }
 
 static void z_setup(z_stream *z)

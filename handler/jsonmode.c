@@ -129,8 +129,10 @@ static int decode_base64(const char *s, size_t n, struct buf *payload, struct js
 		return fail(out, err, err == WS_E_LIMIT ? "payload too large"
 				      : err == WS_E_MALFORMED ? "bad base64 in data" : "out of memory");
 	}
-	if (b64_decode(s, n, p, exact) != (long)exact)
+	if (b64_decode(s, n, p, exact) != (long)exact) {
+		explicit_bzero(p, exact); /* what was decoded before the bad byte */
 		return fail(out, WS_E_MALFORMED, "bad base64 in data");
+	}
 	buf_commit(payload, exact);
 	return 0;
 }

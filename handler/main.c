@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <malloc.h>
 #include <poll.h>
 #include <stddef.h>
@@ -547,7 +548,7 @@ static int serve(struct session *s, int rfd, int wfd)
 		t.ops->shutdown_write(&t);
 	}
 	buf_consume(in, head_len);
-	relay_run(cfg, &t, &ch, sigfd, in, deflate ? &pmd : NULL, &res);
+	relay_run(cfg, &t, &ch, sigfd, in, deflate ? &pmd : NULL, !s->last, &res);
 
 	char st[32];
 	child_status_text(&ch, st, sizeof(st));
@@ -604,7 +605,13 @@ static void detach_stderr_from(int fd)
 int main(int argc, char **argv)
 {
 	static struct config config;
+	/* Freed heap kept, and blocks up to half of it from the heap (setting one turns
+	 * off glibc's moving mmap threshold, which would otherwise stay at 128 KiB). */
 	mallopt(M_TRIM_THRESHOLD, WS_HEAP_KEEP);
+	mallopt(M_MMAP_THRESHOLD, WS_HEAP_KEEP / 2);
+	/* Everything jansson parses (--json lines, JWT claims) is wiped when it frees it:
+	 * before any jansson allocation, the --config file's included. */
+	json_set_alloc_funcs(wipe_malloc, wipe_free);
 	ensure_std_fds();
 	int r = config_parse(argc, argv, &config);
 	if (r != 0)

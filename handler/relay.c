@@ -454,8 +454,12 @@ static void read_program(struct relay *r, int64_t now)
 		}
 		return;
 	}
-	if (r->close_sent)
-		return; /* output after our Close is dropped: the session is over */
+	if (r->close_sent) {
+		/* output after our Close is dropped: the session is over. Wiped, since
+		 * the buffer's wipe covers only what was committed. */
+		explicit_bzero(p, (size_t)n);
+		return;
+	}
 	buf_commit(&r->from_prog, (size_t)n);
 	frame_output(r, false, now);
 }
@@ -494,8 +498,10 @@ static void read_socket(struct relay *r, int64_t now)
 		return;
 	}
 	r->last_alive = now;
-	if (r->in_discard)
+	if (r->in_discard) {
+		explicit_bzero(p, (size_t)n); /* never committed: the buffer's wipe misses it */
 		return;
+	}
 	buf_commit(r->in, (size_t)n);
 	decode_input(r, now);
 }
@@ -577,7 +583,7 @@ static int timeout_until(int64_t now, int64_t when, int cur)
 }
 
 void relay_run(const struct config *cfg, struct transport *t, struct child *ch, int sigfd,
-	       struct buf *in, const struct pmd_params *pmd, struct relay_result *res)
+	       struct buf *in, const struct pmd_params *pmd, bool wipe, struct relay_result *res)
 {
 	struct relay rr, *r = &rr;
 	memset(r, 0, sizeof(*r));
@@ -591,7 +597,7 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 	size_t maxmsg = (size_t)cfg->max_message;
 	/* A handler that may serve another connection (--handler-reuse) keeps none of this
 	 * one's messages: its buffers are wiped when they grow and when they are freed. */
-	void (*init)(struct buf *, size_t) = cfg->handler_reuse > 1 ? buf_init_secret : buf_init;
+	void (*init)(struct buf *, size_t) = wipe ? buf_init_secret : buf_init;
 	/* Sizes: room for the high-water mark plus one whole message in its largest
 	 * encoding (JSON escapes can take 6 bytes per byte). */
 	init(&r->to_prog, WS_QUEUE_HIGH + 6 * maxmsg + 64);
@@ -820,7 +826,6 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 	child_close_stdin(ch);
 	/* Nor the messages it relayed (see init above; zlib's memory wipes itself:
 	 * deflate.c). */
-	int wipe = r->cfg->handler_reuse > 1;
 	buf_free(&r->to_prog, wipe);
 	buf_free(&r->jmsg, wipe);
 	buf_free(&r->from_prog, wipe);

@@ -42,8 +42,10 @@ struct relay_result {
 /* Run until both the connection and the program are finished. `in` holds the bytes
  * already read past the request head (they are the first frames). `sigfd` is the
  * signalfd from child_signals_setup(). `pmd`: the permessage-deflate parameters agreed
- * at the handshake, or NULL for none. */
+ * at the handshake, or NULL for none. `wipe`: this process may serve another connection
+ * (--handler-reuse), so nothing of this one's messages may stay in its memory. */
 void relay_run(const struct config *cfg, struct transport *t, struct child *ch, int sigfd,
-	       struct buf *in, const struct pmd_params *pmd, struct relay_result *res);
+	       struct buf *in, const struct pmd_params *pmd, bool wipe,
+	       struct relay_result *res);
 
 #endif

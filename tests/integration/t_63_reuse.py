@@ -331,26 +331,30 @@ def waiting_in_accept(pid):
 
 @test
 def reused_handler_keeps_no_message():
-    # What a connection sent and received (and, compressed, zlib's window of it) is
-    # wiped before its handler waits for the next one.
-    s = Server(["--handler-reuse=100"] + PPID_CAT, mode="listen")
-    try:
-        for compression in (None, "deflate"):
-            # free() writes its list pointers over a block's first 16 bytes: look for
-            # the random part, well past them
-            rnd = os.urandom(8).hex()
-            marker = "wsinetd-marker-%s-%s" % (compression, rnd)
-            ev = py_client(s.url(), [{"wait": 1}, {"send": marker}, {"wait": 2},
-                                     {"close": 1000}], compression=compression, timeout=10)
-            msgs = [e.get("data") for e in ev if e["event"] == "message"]
-            T.eq(msgs[1:], [marker], "compression %s: echoed" % compression)
-            handler = int(msgs[0]) if msgs and msgs[0].isdigit() else 0
-            back = wait_until(lambda: handler and waiting_in_accept(handler), 5)
-            T.ok(back, "compression %s: the handler waits for its next connection" % compression)
-            T.ok(back and not memory_has(handler, rnd.encode()),
-                 "compression %s: the message is nowhere in its memory" % compression)
-    finally:
-        s.stop()
+    # What a connection sent and received (compressed: zlib's window of it; --json: what
+    # jansson parsed) is wiped before its handler waits for the next one.
+    json_ppid = ["sh", "-c", 'echo "{\\"type\\":\\"text\\",\\"data\\":\\"$PPID\\"}"; exec cat']
+    for mode, args in (("lines", PPID_CAT), ("json", ["--json"] + json_ppid)):
+        s = Server(args, mode="listen")
+        try:
+            for compression in (None, "deflate"):
+                what = "%s, compression %s" % (mode, compression)
+                # free() writes its list pointers over a block's first 16 bytes: look
+                # for the random part, well past them
+                rnd = os.urandom(8).hex()
+                marker = "wsinetd-marker-%s-%s" % (compression, rnd)
+                ev = py_client(s.url(), [{"wait": 1}, {"send": marker}, {"wait": 2},
+                                         {"close": 1000}], compression=compression,
+                               timeout=10)
+                msgs = [e.get("data") for e in ev if e["event"] == "message"]
+                T.eq(msgs[1:], [marker], "%s: echoed" % what)
+                handler = int(msgs[0]) if msgs and msgs[0].isdigit() else 0
+                back = wait_until(lambda: handler and waiting_in_accept(handler), 5)
+                T.ok(back, "%s: the handler waits for its next connection" % what)
+                T.ok(back and not memory_has(handler, rnd.encode()),
+                     "%s: the message is nowhere in its memory" % what)
+        finally:
+            s.stop()
 
 
 if __name__ == "__main__":

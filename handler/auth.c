@@ -479,7 +479,8 @@ static int check_command(const struct config *cfg, struct auth_state *st, const 
 	if (o->target)
 		ci.request_uri = o->target;
 	ci.pass_authorization = cfg->auth_pass_token;
-	char *arena = malloc(WS_ENV_BYTES_MAX);
+	char *arena = child_env_arena();
+	size_t env_used = 0;
 	char **envp = calloc(WS_ENV_ENTRIES_MAX + 1, sizeof(char *));
 	char out[AUTH_CMD_OUTPUT_MAX];
 	if (!tokvar || !typevar || !arena || !envp) {
@@ -487,7 +488,8 @@ static int check_command(const struct config *cfg, struct auth_state *st, const 
 		goto done;
 	}
 	const char *why = NULL;
-	if (cgienv_build(&ci, arena, WS_ENV_BYTES_MAX, envp, WS_ENV_ENTRIES_MAX + 1, &why) < 0) {
+	if (cgienv_build(&ci, arena, WS_ENV_BYTES_MAX, envp, WS_ENV_ENTRIES_MAX + 1, &why,
+			 &env_used) < 0) {
 		rc = refuse(o, 401, "Invalid token", "token unusable in the environment: %s",
 			    why ? why : "too large");
 		goto done;
@@ -534,7 +536,7 @@ static int check_command(const struct config *cfg, struct auth_state *st, const 
 	memcpy(o->user, out, ul + 1);
 	rc = 0;
 done:
-	free_wiped(arena, WS_ENV_BYTES_MAX);
+	child_env_wipe(&env_used);
 	free(envp);
 	free_wiped_str(tokvar);
 	free(typevar);

@@ -341,12 +341,16 @@ static int build(struct env_out *o, const struct cgienv_in *in)
 }
 
 int cgienv_build(const struct cgienv_in *in, char *arena, size_t arena_cap, char **envp,
-		 size_t envp_cap, const char **why)
+		 size_t envp_cap, const char **why, size_t *used)
 {
 	const char *dummy;
+	size_t no_used;
 	if (why == NULL)
 		why = &dummy;
+	if (used == NULL)
+		used = &no_used;
 	*why = NULL;
+	*used = 0;
 	if (envp_cap == 0 || (envp == NULL) || (arena == NULL && arena_cap > 0)) {
 		*why = "no room for the environment";
 		return WS_E_LIMIT;
@@ -368,6 +372,7 @@ int cgienv_build(const struct cgienv_in *in, char *arena, size_t arena_cap, char
 		.max_entries = envp_cap - 1 > ENTRIES_MAX ? ENTRIES_MAX : envp_cap - 1,
 	};
 	r = build(&o, in);
+	*used = o.used;
 	if (r < 0) {
 		envp[0] = NULL;
 		*why = "environment too large";

@@ -49,8 +49,10 @@ struct cgienv_in {
 /* Build the environment: strings are stored in arena[0..arena_cap), pointers in
  * envp[0..envp_cap) followed by a NULL. Returns the number of entries, WS_E_LIMIT when
  * arena or envp is too small (envp_cap counts the NULL), or WS_E_MALFORMED (with *why
- * set) for a bad name or value. */
+ * set) for a bad name or value. *used (if not NULL) is set on every return to the bytes
+ * written from the arena's start, an error's partial entries included: what the caller
+ * wipes. */
 int cgienv_build(const struct cgienv_in *in, char *arena, size_t arena_cap, char **envp,
-		 size_t envp_cap, const char **why);
+		 size_t envp_cap, const char **why, size_t *used);
 
 #endif

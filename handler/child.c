@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "limits.h"
 
 /* Signals whose disposition in this process is not SIG_DFL, bit s-1 for signal s: the
  * ones a spawned program must get back at their default (an ignored signal stays ignored
@@ -188,6 +191,25 @@ fail:;
 	c->exited = c->group_gone = true; /* nothing runs: nothing to wait for */
 	errno = save;
 	return -1;
+}
+
+static char *env_arena;
+
+char *child_env_arena(void)
+{
+	if (env_arena == NULL) {
+		void *p = mmap(NULL, WS_ENV_BYTES_MAX, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		env_arena = p == MAP_FAILED ? NULL : p;
+	}
+	return env_arena;
+}
+
+void child_env_wipe(size_t *used)
+{
+	if (env_arena != NULL && *used > 0)
+		explicit_bzero(env_arena, *used);
+	*used = 0;
 }
 
 void child_reap(struct child *c)

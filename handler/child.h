@@ -44,6 +44,19 @@ void child_signals_reset(void);
  * Returns 0, or -1 with errno (of the exec when that failed; the child is reaped). */
 int child_spawn(struct child *c, const char *path, char *const argv[], char *const envp[]);
 
+/* The arena a program's environment is built in (cgienv_build: the program, a CGI
+ * script, --auth-command), one per process: mapped at its first use and kept, so a
+ * handler serving its next connection (--handler-reuse) maps and faults nothing again;
+ * mapped rather than malloc'd, so the part no environment reached costs nothing (wiping
+ * a 64 KiB block whole dirtied 64 KiB per idle connection). WS_ENV_BYTES_MAX bytes, or
+ * NULL when it cannot be mapped. Environments are built one at a time. */
+char *child_env_arena(void);
+
+/* The arena held request data (cookies, tokens): wipe the *used bytes an environment
+ * took (cgienv_build's count) and set *used to 0. Call it as soon as the program has its
+ * copy, and again on every way out (then it does nothing). */
+void child_env_wipe(size_t *used);
+
 /* Reap every exited descendant (WNOHANG); record the leader's status. Updates
  * group_gone. */
 void child_reap(struct child *c);

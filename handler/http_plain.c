@@ -657,7 +657,8 @@ static int serve_cgi(struct hp *h, const struct route *rt, struct buf *in, size_
 			       strndup("", 0);
 	int cti = hdr_find(h->req, "Content-Type", 0);
 	char *ctype = NULL, *clenv = NULL, *sfile = NULL;
-	char *arena = malloc(WS_ENV_BYTES_MAX);
+	char *arena = child_env_arena();
+	size_t env_used = 0;
 	char **envp = calloc(WS_ENV_ENTRIES_MAX + 1, sizeof(char *));
 	struct cgi_run *c = calloc(1, sizeof(*c));
 	if (!target || !path || !query || !host || !arena || !envp || !c) {
@@ -710,9 +711,9 @@ static int serve_cgi(struct hp *h, const struct route *rt, struct buf *in, size_
 		.nextra = nextra,
 	};
 	const char *why = NULL;
-	int ne = cgienv_build(&ci, arena, WS_ENV_BYTES_MAX, envp, WS_ENV_ENTRIES_MAX + 1, &why);
+	int ne = cgienv_build(&ci, arena, WS_ENV_BYTES_MAX, envp, WS_ENV_ENTRIES_MAX + 1, &why,
+			      &env_used);
 	if (ne < 0) {
-		explicit_bzero(arena, WS_ENV_BYTES_MAX); /* a part of it was filled */
 		if (ne == WS_E_LIMIT)
 			rc = answer(h, 431, "request headers too large for the script's environment",
 				    NULL, NULL);
@@ -739,12 +740,11 @@ static int serve_cgi(struct hp *h, const struct route *rt, struct buf *in, size_
 	char *argv[2] = { rt->file, NULL };
 	if (child_spawn(&c->ch, rt->file, argv, envp) != 0) {
 		log_error("cannot start CGI script %s: %s", rt->file, strerror(errno));
-		explicit_bzero(arena, WS_ENV_BYTES_MAX);
 		rc = answer(h, 500, "cannot start the CGI script", NULL, NULL);
 		goto out;
 	}
 	c->spawned = true;
-	explicit_bzero(arena, WS_ENV_BYTES_MAX); /* it held request data (cookies) */
+	child_env_wipe(&env_used); /* the script has its copy */
 	cgi_relay(h, c, sigfd);
 
 	if (!c->head_sent && !c->client_gone) {
@@ -790,7 +790,7 @@ out:
 	free(ctype);
 	free(clenv);
 	free(sfile);
-	free(arena);
+	child_env_wipe(&env_used); /* a refusal or a failed spawn */
 	free(envp);
 	if (c && body > 0)
 		explicit_bzero(c->bodybuf, sizeof(c->bodybuf)); /* request body bytes */

@@ -7,12 +7,10 @@
 #include <malloc.h>
 #include <poll.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -238,57 +236,12 @@ struct session {
 	char *passenv[WS_PASSENV_MAX];
 	size_t npassenv;
 	char *target, *path, *query, *host;
-	char *arena;           /* env_arena() while it holds this connection's environment */
-	size_t arena_used;     /* its bytes to wipe; SIZE_MAX: unknown, unmap it */
+	size_t env_used;       /* bytes of child_env_arena() this connection's environment took */
 	char **envp;
 	struct route route;    /* --dir: the script this path names */
 	struct auth_outcome auth; /* REMOTE_USER & co., the stripped query (auth.h) */
 	bool last;             /* no later connection in this process needs the auth key */
 };
-
-/* The program's environment is built in one arena per process, mapped at its first
- * connection and kept for the next (--handler-reuse): no mmap, munmap and page faults per
- * connection. Mapped rather than malloc'd, so the part no connection wrote costs nothing,
- * where wiping it whole dirtied 64 KiB per idle connection (bench/run.py, PSS). */
-static char *env_arena_map;
-
-static char *env_arena(void)
-{
-	if (env_arena_map == NULL) {
-		void *p = mmap(NULL, WS_ENV_BYTES_MAX, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		env_arena_map = p == MAP_FAILED ? NULL : p;
-	}
-	return env_arena_map;
-}
-
-/* Bytes at the arena's start that envp's strings occupy (cgienv_build fills it from
- * there). */
-static size_t env_arena_span(const char *arena, char *const *envp)
-{
-	uintptr_t lo = (uintptr_t)arena, hi = lo + WS_ENV_BYTES_MAX, end = lo;
-	for (size_t i = 0; envp[i] != NULL; i++) {
-		uintptr_t p = (uintptr_t)envp[i];
-		if (p >= lo && p < hi && p + strlen(envp[i]) + 1 > end)
-			end = p + strlen(envp[i]) + 1;
-	}
-	return (size_t)(end - lo);
-}
-
-/* The arena held request data (cookies, tokens): wiped as soon as the program has
- * started; unmapped (the kernel zeroes it) when what it holds is not known. */
-static void env_arena_release(struct session *s)
-{
-	if (s->arena == NULL)
-		return;
-	if (s->arena_used == SIZE_MAX) {
-		munmap(s->arena, WS_ENV_BYTES_MAX);
-		env_arena_map = NULL;
-	} else {
-		explicit_bzero(s->arena, s->arena_used);
-	}
-	s->arena = NULL;
-}
 
 static void session_free(struct session *s)
 {
@@ -302,7 +255,7 @@ static void session_free(struct session *s)
 	free_wiped_str(s->path);
 	free_wiped_str(s->query);
 	free_wiped_str(s->host);
-	env_arena_release(s);
+	child_env_wipe(&s->env_used);
 	free(s->envp);
 	route_free(&s->route);
 	auth_outcome_free(&s->auth);
@@ -497,15 +450,13 @@ static int serve(struct session *s, int rfd, int wfd)
 		auth_wipe(cfg);
 	if (ast != 0)
 		return refuse_auth(&t, &hs, &s->auth, ast, peer_s);
-	char *arena = s->arena = env_arena();
-	s->arena_used = SIZE_MAX; /* until cgienv_build says what it wrote */
+	char *arena = child_env_arena();
 	char **envp = s->envp = calloc(WS_ENV_ENTRIES_MAX + 1, sizeof(char *));
-	if (!s->arena || !envp)
+	if (!arena || !envp)
 		return EXIT_SYSTEM;
 	const char *why = NULL;
-	int ne = cgienv_build(&ci, arena, WS_ENV_BYTES_MAX, envp, WS_ENV_ENTRIES_MAX + 1, &why);
-	if (ne >= 0)
-		s->arena_used = env_arena_span(arena, envp);
+	int ne = cgienv_build(&ci, arena, WS_ENV_BYTES_MAX, envp, WS_ENV_ENTRIES_MAX + 1, &why,
+			      &s->env_used);
 	if (ne == WS_E_LIMIT) {
 		respond_error(&t, 431, "request headers too large for the program's environment", peer_s);
 		return EXIT_REFUSED;
@@ -539,7 +490,7 @@ static int serve(struct session *s, int rfd, int wfd)
 		respond_error(&t, 500, "cannot start the program", peer_s);
 		return EXIT_SYSTEM;
 	}
-	env_arena_release(s); /* the program has its copy */
+	child_env_wipe(&s->env_used); /* the program has its copy */
 
 	struct relay_result res;
 	if (conn_write_all(&t, resp, (size_t)rlen, now_ms() + 10000) != 0) {

@@ -510,7 +510,7 @@ static void check_env(const struct config *c, const struct ws_hs_result *hs, con
 		      const char *mc)
 {
 	const char *why = NULL;
-	int ne = cgienv_build(ci, arena, sizeof(arena), envp, WS_ENV_ENTRIES_MAX + 1, &why);
+	int ne = cgienv_build(ci, arena, sizeof(arena), envp, WS_ENV_ENTRIES_MAX + 1, &why, NULL);
 	if (ne < 0)
 		return; /* a header value cgienv refuses, or too large: main answers 400/431 */
 	bool pass = c->auth_pass_token;

@@ -143,7 +143,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memset(envp, 0x5A, sizeof(envp));
 	const char *why = NULL;
-	int n = cgienv_build(&in, arena, acap, envp, ecap, &why);
+	memset(arena, 0xA5, acap);
+	size_t used = SIZE_MAX;
+	int n = cgienv_build(&in, arena, acap, envp, ecap, &why, &used);
+	CHECK(used <= acap, "used %zu past the arena's %zu", used, acap);
+	for (size_t i = used; i < acap && i < used + 64; i++)
+		CHECK((unsigned char)arena[i] == 0xA5, "byte %zu past used %zu written", i, used);
 	if (n < 0) {
 		CHECK(n == WS_E_LIMIT || n == WS_E_MALFORMED, "result %d", n);
 		CHECK(why != NULL, "no reason");

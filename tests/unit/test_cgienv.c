@@ -93,7 +93,7 @@ static size_t bytes_needed(char *const *e)
 
 static int build(const struct cgienv_in *in, const char **why)
 {
-	return cgienv_build(in, arena, sizeof(arena), envp, NENV, why);
+	return cgienv_build(in, arena, sizeof(arena), envp, NENV, why, NULL);
 }
 
 static const char *const PASSENV[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8" };
@@ -380,7 +380,7 @@ static void test_bad_values(void)
 	c.req = NULL;
 	c.passenv = pe;
 	c.npassenv = 1;
-	is_int(cgienv_build(&c, arena, 0, envp, 1, &why), WS_E_MALFORMED,
+	is_int(cgienv_build(&c, arena, 0, envp, 1, &why, NULL), WS_E_MALFORMED,
 	       "malformed wins over a too small arena");
 	snprintf(name, sizeof(name), "%s", why ? why : "");
 	ok(strstr(name, "CR") != NULL || strstr(name, "LF") != NULL, "... why names CR/LF: %s", name);
@@ -456,19 +456,37 @@ static void test_bad_names(void)
 	ok(has(envp, "A_B_9", "a=b"), "value keeps its '='");
 }
 
-/* The outputs end at a PROT_NONE page: a write past arena_cap or envp_cap crashes. */
+/* The outputs end at a PROT_NONE page: a write past arena_cap or envp_cap crashes. The
+ * arena starts filled with 0xA5: every byte at or past *used must still be (what a
+ * caller wipes is exactly what was written), and on success *used is where the last
+ * entry written ends. */
 static int guarded_build(const struct cgienv_in *in, size_t acap, size_t ecap, int *count)
 {
-	static char zeros[1u << 20];
+	static char zeros[1u << 20], fill[1u << 20];
 	if (acap > sizeof(zeros) || ecap * sizeof(char *) > sizeof(zeros))
 		exit(2);
-	char *a = (char *)guard_copy(zeros, acap);
+	memset(fill, 0xA5, acap);
+	char *a = (char *)guard_copy(fill, acap);
 	char **e = (char **)(void *)guard_copy(zeros, ecap * sizeof(char *));
-	int r = cgienv_build(in, a, acap, e, ecap, NULL);
+	size_t used = SIZE_MAX;
+	int r = cgienv_build(in, a, acap, e, ecap, NULL, &used);
 	if (count)
 		*count = r >= 0 ? nentries(e) : -1;
 	if (r < 0 && ecap > 0 && e[0] != NULL)
 		r = -100; /* envp must not be left looking valid */
+	if (used > acap)
+		r = -101;
+	for (size_t i = used; r > -100 && i < acap; i++)
+		if ((unsigned char)a[i] != 0xA5)
+			r = -102; /* written past what *used says */
+	if (r >= 0) {
+		size_t end = 0;
+		for (char **p = e; *p != NULL; p++)
+			if ((size_t)(*p - a) + strlen(*p) + 1 > end)
+				end = (size_t)(*p - a) + strlen(*p) + 1;
+		if (end != used)
+			r = -103;
+	}
 	guard_free((uint8_t *)e, ecap * sizeof(char *));
 	guard_free((uint8_t *)a, acap);
 	return r;
@@ -501,8 +519,8 @@ static void test_limits(void)
 		if (guarded_build(&in, need, c, NULL) != WS_E_LIMIT)
 			all = false;
 	ok(all, "every envp size below %zu (0 included): WS_E_LIMIT", ecap);
-	is_int(cgienv_build(&in, NULL, 0, envp, NENV, NULL), WS_E_LIMIT, "NULL arena of size 0: WS_E_LIMIT");
-	is_int(cgienv_build(&in, arena, sizeof(arena), NULL, 0, NULL), WS_E_LIMIT, "NULL envp: WS_E_LIMIT");
+	is_int(cgienv_build(&in, NULL, 0, envp, NENV, NULL, NULL), WS_E_LIMIT, "NULL arena of size 0: WS_E_LIMIT");
+	is_int(cgienv_build(&in, arena, sizeof(arena), NULL, 0, NULL, NULL), WS_E_LIMIT, "NULL envp: WS_E_LIMIT");
 	free(req);
 
 	/* 1000 distinct headers */

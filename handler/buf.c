@@ -17,11 +17,11 @@ void buf_init_secret(struct buf *b, size_t max)
 	b->secret = true;
 }
 
-void buf_free(struct buf *b, int wipe)
+void buf_free(struct buf *b)
 {
 	if (b == NULL)
 		return;
-	if (b->d != NULL && (wipe || b->secret))
+	if (b->d != NULL && b->secret)
 		explicit_bzero(b->d, b->hw);
 	free(b->d);
 	b->d = NULL;
@@ -75,6 +75,12 @@ uint8_t *buf_reserve(struct buf *b, size_t n, int *err)
 	b->d = nd;
 	b->cap = ncap;
 	return b->d + b->len;
+}
+
+void buf_drop(struct buf *b, size_t n)
+{
+	if (b->secret && b->d != NULL && n > 0 && n <= b->cap - b->len)
+		explicit_bzero(b->d + b->len, n);
 }
 
 void buf_commit(struct buf *b, size_t n)

@@ -26,10 +26,10 @@ void buf_init(struct buf *b, size_t max);
 /* The same, for a buffer that holds secrets: growing it wipes the block it leaves (no
  * realloc), and buf_free() always wipes it. */
 void buf_init_secret(struct buf *b, size_t max);
-/* Frees storage (wiping it when `wipe` or the buffer is secret: the bytes ever written,
- * not the whole capacity, which a request buffer reserves generously and mostly never
- * touches); accepts an initialised or zeroed buffer. */
-void buf_free(struct buf *b, int wipe);
+/* Frees storage (a secret buffer's wiped first: the bytes ever written, not the whole
+ * capacity, which a request buffer reserves generously and mostly never touches);
+ * accepts an initialised or zeroed buffer. */
+void buf_free(struct buf *b);
 
 static inline size_t buf_used(const struct buf *b) { return b->len - b->off; }
 static inline const uint8_t *buf_data(const struct buf *b) { return b->d + b->off; }
@@ -42,6 +42,10 @@ static inline size_t buf_room(const struct buf *b) { return b->max - buf_used(b)
  * secret buffer moves the live bytes to a new block and wipes the old one, so its
  * buf_free() wipe covers every copy; others grow with realloc. */
 uint8_t *buf_reserve(struct buf *b, size_t n, int *err);
+/* n bytes were written at the space buf_reserve() returned but are not kept (not
+ * committed): a secret buffer wipes them, since its wipe covers only what was. */
+void buf_drop(struct buf *b, size_t n);
+
 /* Mark `n` bytes written at the tail (after buf_reserve). */
 void buf_commit(struct buf *b, size_t n);
 /* Append bytes: 0 or negative enum ws_err. */

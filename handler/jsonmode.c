@@ -130,7 +130,7 @@ static int decode_base64(const char *s, size_t n, struct buf *payload, struct js
 				      : err == WS_E_MALFORMED ? "bad base64 in data" : "out of memory");
 	}
 	if (b64_decode(s, n, p, exact) != (long)exact) {
-		explicit_bzero(p, exact); /* what was decoded before the bad byte */
+		buf_drop(payload, exact); /* what was decoded before the bad byte */
 		return fail(out, WS_E_MALFORMED, "bad base64 in data");
 	}
 	buf_commit(payload, exact);

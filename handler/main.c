@@ -247,7 +247,7 @@ static void session_free(struct session *s)
 {
 	if (s->sigfd >= 0)
 		close(s->sigfd);
-	buf_free(&s->in, 1);
+	buf_free(&s->in);
 	free(s->req);
 	for (size_t i = 0; i < s->npassenv; i++)
 		free(s->passenv[i]);

@@ -455,9 +455,7 @@ static void read_program(struct relay *r, int64_t now)
 		return;
 	}
 	if (r->close_sent) {
-		/* output after our Close is dropped: the session is over. Wiped, since
-		 * the buffer's wipe covers only what was committed. */
-		explicit_bzero(p, (size_t)n);
+		buf_drop(&r->from_prog, (size_t)n); /* output after our Close: the session is over */
 		return;
 	}
 	buf_commit(&r->from_prog, (size_t)n);
@@ -499,7 +497,7 @@ static void read_socket(struct relay *r, int64_t now)
 	}
 	r->last_alive = now;
 	if (r->in_discard) {
-		explicit_bzero(p, (size_t)n); /* never committed: the buffer's wipe misses it */
+		buf_drop(r->in, (size_t)n);
 		return;
 	}
 	buf_commit(r->in, (size_t)n);
@@ -826,15 +824,15 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 	child_close_stdin(ch);
 	/* Nor the messages it relayed (see init above; zlib's memory wipes itself:
 	 * deflate.c). */
-	buf_free(&r->to_prog, wipe);
-	buf_free(&r->jmsg, wipe);
-	buf_free(&r->from_prog, wipe);
-	buf_free(&r->to_sock, wipe);
-	buf_free(&r->jpayload, wipe);
+	buf_free(&r->to_prog);
+	buf_free(&r->jmsg);
+	buf_free(&r->from_prog);
+	buf_free(&r->to_sock);
+	buf_free(&r->jpayload);
 	if (r->z != NULL) {
 		res->deflate_saved = (long long)r->z->tx_plain - (long long)r->z->tx_packed +
 				     (long long)r->z->rx_plain - (long long)r->z->rx_packed;
 		wsd_free(r->z);
-		buf_free(&r->zout, wipe);
+		buf_free(&r->zout);
 	}
 }

@@ -100,8 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       memcmp(buf_data(&a), buf_data(&b), buf_used(&a)) == 0),
 			      "whole and split inflate differ");
 		whole_dead = ra < 0 || rb < 0; /* after an error the connection is closed */
-		buf_free(&a, 0);
-		buf_free(&b, 0);
+		buf_free(&a);
+		buf_free(&b);
 		free(m);
 	}
 	wsd_free(&whole);
@@ -130,8 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(r == 0, "inflate_end of our own output %d (%s)", r, rx.why ? rx.why : "");
 			CHECK(buf_used(&o) == size && (size == 0 || memcmp(buf_data(&o), data, size) == 0),
 			      "round trip differs");
-			buf_free(&c, 0);
-			buf_free(&o, 0);
+			buf_free(&c);
+			buf_free(&o);
 		}
 		wsd_free(&tx);
 		wsd_free(&rx);

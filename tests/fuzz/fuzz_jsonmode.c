@@ -49,10 +49,10 @@ static void roundtrip(const uint8_t *data, size_t size, bool binary)
 		r = jsonmode_decode((const char *)buf_data(&line), buf_used(&line), &tight, &m);
 		CHECK(r == WS_E_LIMIT, "payload cap: %d", r);
 		CHECK(buf_used(&tight) <= size - 1, "payload over its cap");
-		buf_free(&tight, 0);
+		buf_free(&tight);
 	}
-	buf_free(&line, 0);
-	buf_free(&payload, 0);
+	buf_free(&line);
+	buf_free(&payload);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(m.why != NULL, "no reason");
 	}
-	buf_free(&payload, 0);
+	buf_free(&payload);
 	free(line);
 
 	if (size <= 4096) {

@@ -31,25 +31,25 @@ static void test_free(void)
 {
 	struct buf z;
 	memset(&z, 0, sizeof(z));
-	buf_free(&z, 0);
-	buf_free(&z, 1);
+	buf_free(&z);
+	buf_free(&z);
 	ok(z.d == NULL && buf_used(&z) == 0, "free of a zeroed buffer, twice, with and without wipe");
-	buf_free(NULL, 1);
+	buf_free(NULL);
 	ok(1, "free of NULL");
 
 	struct buf b;
 	buf_init(&b, 100);
 	ok(b.d == NULL && buf_used(&b) == 0 && buf_room(&b) == 100, "init allocates nothing");
-	buf_free(&b, 0);
+	buf_free(&b);
 	ok(b.d == NULL, "free of an unused buffer");
 
 	buf_init(&b, 100);
 	is_int(buf_append(&b, "secret", 6), 0, "append before a wiping free");
-	buf_free(&b, 1);
+	buf_free(&b);
 	ok(b.d == NULL && b.cap == 0 && buf_used(&b) == 0, "wiping free resets the buffer");
 	is_int(buf_append(&b, "again", 5), 0, "a freed buffer can be used again");
 	ok(same(&b, (const uint8_t *)"again", 5), "... with the right bytes");
-	buf_free(&b, 0);
+	buf_free(&b);
 }
 
 static void test_growth(void)
@@ -72,24 +72,24 @@ static void test_growth(void)
 	}
 	ok(good, "growth in odd chunks; cap stays within [used, max]");
 	ok(same(&b, src, sizeof(src)), "grown buffer holds the bytes in order");
-	buf_free(&b, 0);
+	buf_free(&b);
 
 	buf_init(&b, 1u << 20);
 	is_int(buf_append(&b, src, 3 * 4096 + 1), 0, "one append much larger than the first block");
 	ok(b.cap >= 3 * 4096 + 1 && same(&b, src, 3 * 4096 + 1), "... grows in one go");
-	buf_free(&b, 0);
+	buf_free(&b);
 
 	/* a max below the first block: the allocation is clamped to max */
 	buf_init(&b, 100);
 	is_int(buf_append(&b, src, 1), 0, "small max: first append");
 	ok(b.cap == 100, "small max: allocation clamped to max (cap %zu)", b.cap);
-	buf_free(&b, 0);
+	buf_free(&b);
 
 	/* a max between doublings: the last growth stops at max */
 	buf_init(&b, 10000);
 	is_int(buf_append(&b, src, 10000), 0, "append of exactly max from empty");
 	ok(b.cap == 10000 && same(&b, src, 10000), "cap clamped to max 10000 (cap %zu)", b.cap);
-	buf_free(&b, 0);
+	buf_free(&b);
 }
 
 static void test_max(void)
@@ -106,13 +106,13 @@ static void test_max(void)
 	ok(same(&b, src, 5000), "... buffer unchanged");
 	is_int(buf_append(&b, src, 0), 0, "append of 0 bytes to a full buffer succeeds");
 	ok(same(&b, src, 5000), "... and changes nothing");
-	buf_free(&b, 0);
+	buf_free(&b);
 
 	buf_init(&b, 5000);
 	is_int(buf_append(&b, src, 5001), WS_E_LIMIT, "single append of max + 1 into empty: WS_E_LIMIT");
 	ok(buf_used(&b) == 0, "... nothing appended");
 	is_int(buf_append(&b, src, SIZE_MAX), WS_E_LIMIT, "append of SIZE_MAX bytes: WS_E_LIMIT, no wrap");
-	buf_free(&b, 0);
+	buf_free(&b);
 
 	buf_init(&b, 5000);
 	is_int(buf_append(&b, src, 100), 0, "partly filled");
@@ -121,7 +121,7 @@ static void test_max(void)
 	   "reserve near SIZE_MAX on a partly filled buffer: WS_E_LIMIT (n > max - used)");
 	ok(buf_reserve(&b, 4901, NULL) == NULL, "reserve past max with err NULL: NULL");
 	ok(same(&b, src, 100), "... buffer unchanged");
-	buf_free(&b, 0);
+	buf_free(&b);
 
 	buf_init(&b, 0);
 	err = 0;
@@ -130,7 +130,7 @@ static void test_max(void)
 	is_int(buf_append(&b, src, 0), 0, "max 0: append 0 fine");
 	err = 0;
 	ok(buf_reserve(&b, 0, &err) != NULL && err == 0, "max 0: reserve 0 gives a pointer");
-	buf_free(&b, 0);
+	buf_free(&b);
 }
 
 static void test_consume(void)
@@ -166,7 +166,7 @@ static void test_consume(void)
 	ok(buf_used(&b) == 100 && memcmp(buf_data(&b), src + 10, 90) == 0 &&
 		   memcmp(buf_data(&b) + 90, src, 10) == 0,
 	   "contents after consume + append");
-	buf_free(&b, 0);
+	buf_free(&b);
 
 	/* many small consume/append cycles never grow past max */
 	buf_init(&b, 300);
@@ -192,7 +192,7 @@ static void test_consume(void)
 		head += c;
 	}
 	ok(good, "10000 append/consume cycles: contents right, cap <= max (%zu consumed)", head);
-	buf_free(&b, 0);
+	buf_free(&b);
 }
 
 static void test_reserve(void)
@@ -218,7 +218,7 @@ static void test_reserve(void)
 	ok(buf_reserve(&b, 1, &err) == NULL && err == WS_E_LIMIT, "reserve 1 past max: WS_E_LIMIT");
 	err = 0;
 	ok(buf_reserve(&b, 0, &err) != NULL && err == 0, "reserve 0 on a full buffer: fine");
-	buf_free(&b, 0);
+	buf_free(&b);
 
 	/* reserve after consume moves the live bytes and returns the new tail */
 	buf_init(&b, 4096);
@@ -229,7 +229,7 @@ static void test_reserve(void)
 	p = buf_reserve(&b, 4092, &err);
 	ok(p != NULL && b.off == 0 && memcmp(buf_data(&b), "efgh", 4) == 0 && p == b.d + 4,
 	   "reserve needing consumed space compacts first");
-	buf_free(&b, 0);
+	buf_free(&b);
 
 #ifndef UNDER_ASAN
 	/* out of memory is told apart from the limit */
@@ -238,11 +238,11 @@ static void test_reserve(void)
 	ok(buf_reserve(&b, SIZE_MAX / 2 + 1, &err) == NULL && err == WS_E_NOMEM,
 	   "impossible allocation: WS_E_NOMEM");
 	ok(buf_used(&b) == 0, "... buffer unchanged");
-	buf_free(&b, 0);
+	buf_free(&b);
 #endif
 }
 
-/* buf_free(.., 1) wipes [0, hw): hw must cover every byte ever written, through
+/* A secret buffer's buf_free wipes [0, hw): hw must cover every byte ever written, through
  * consumption, compaction and truncation, and no more than that. */
 static void test_high_water(void)
 {
@@ -261,13 +261,12 @@ static void test_high_water(void)
 	is_int(b.hw, 3700, "after growing: 3700");
 	buf_truncate(&b, 10);
 	is_int(b.hw, 3700, "truncation does not lower it");
-	buf_free(&b, 1);
+	buf_free(&b);
 	is_int(b.hw, 0, "free resets it");
 }
 
 /* A secret buffer grows by moving to a new block (the old one wiped, not observable
- * here): the bytes survive, the high-water mark is what the new block holds, and a free
- * without the wipe flag still wipes. */
+ * here): the bytes survive, the high-water mark is what the new block holds. */
 static void test_secret(void)
 {
 	struct buf b;
@@ -282,8 +281,35 @@ static void test_secret(void)
 	ok(memcmp(buf_data(&b), x + 1000, 2000) == 0 && memcmp(buf_data(&b) + 2000, x, 3000) == 0,
 	   "the bytes survive the move");
 	is_int(b.hw, 5000, "high-water mark: the bytes the new block holds");
-	buf_free(&b, 0);
+	buf_free(&b);
 	ok(b.d == NULL && b.secret, "free: storage gone, still secret for its next use");
+}
+
+/* Bytes written into reserved space and not committed: wiped in a secret buffer (its
+ * free wipes only [0, hw)), left alone in another. */
+static void test_drop(void)
+{
+	for (int secret = 0; secret <= 1; secret++) {
+		struct buf b;
+		if (secret)
+			buf_init_secret(&b, 1 << 16);
+		else
+			buf_init(&b, 1 << 16);
+		buf_append(&b, "kept", 4);
+		uint8_t *p = buf_reserve(&b, 100, NULL);
+		memset(p, 'x', 100);
+		buf_drop(&b, 100);
+		bool zero = true, untouched = true;
+		for (int i = 0; i < 100; i++) {
+			zero &= p[i] == 0;
+			untouched &= p[i] == 'x';
+		}
+		ok(secret ? zero : untouched, "%s buffer: the dropped bytes are %s", secret ? "a secret" : "another",
+		   secret ? "wiped" : "left as they were");
+		ok(buf_used(&b) == 4 && memcmp(buf_data(&b), "kept", 4) == 0 && b.hw == 4,
+		   "... the committed bytes and the high-water mark unchanged");
+		buf_free(&b);
+	}
 }
 
 static void test_truncate(void)
@@ -301,7 +327,7 @@ static void test_truncate(void)
 	buf_truncate(&b, 0);
 	ok(buf_used(&b) == 0 && b.off == 0 && b.len == 0, "truncate to 0 resets off and len");
 	is_int(buf_room(&b), 100, "full room again");
-	buf_free(&b, 0);
+	buf_free(&b);
 }
 
 int main(void)
@@ -314,5 +340,6 @@ int main(void)
 	test_truncate();
 	test_high_water();
 	test_secret();
+	test_drop();
 	return done_testing();
 }

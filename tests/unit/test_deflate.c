@@ -113,7 +113,7 @@ static void test_rfc_examples(void)
 		   "compresses alone", i + 1);
 	}
 	wsd_free(&d);
-	buf_free(&out, 0);
+	buf_free(&out);
 }
 
 static uint8_t *sample(size_t n, unsigned seed)
@@ -196,8 +196,8 @@ static void test_round_trips(void)
 	wsd_free(&a);
 	wsd_free(&b);
 	wsd_free(&b); /* twice is fine */
-	buf_free(&packed, 0);
-	buf_free(&plain, 0);
+	buf_free(&packed);
+	buf_free(&plain);
 }
 
 static void test_window_8(void)
@@ -210,7 +210,7 @@ static void test_window_8(void)
 	buf_init(&out, 1 << 16);
 	is_int(wsd_compress(&d, (const uint8_t *)"Hello", 5, &out), 0, "deflate works at 9 bits");
 	wsd_free(&d);
-	buf_free(&out, 0);
+	buf_free(&out);
 }
 
 static void test_cap(void)
@@ -271,13 +271,13 @@ static void test_cap(void)
 		is_int((long long)buf_used(&tiny), 0, "... leaving it as it was");
 		wsd_free(&a);
 		wsd_free(&b);
-		buf_free(&small, 0);
-		buf_free(&tiny, 0);
+		buf_free(&small);
+		buf_free(&tiny);
 	}
 	wsd_free(&tx);
 	wsd_free(&rx);
-	buf_free(&packed, 0);
-	buf_free(&plain, 0);
+	buf_free(&packed);
+	buf_free(&plain);
 	free(zeros);
 }
 
@@ -352,7 +352,7 @@ static void test_corrupt(void)
 		guard_free(g, n);
 	}
 	ok(clean, "every truncation of a 2-block message: an error or a prefix");
-	buf_free(&out, 0);
+	buf_free(&out);
 }
 
 int main(void)

@@ -95,14 +95,14 @@ static void test_encode_text(void)
 	buf_init(&pl, 1u << 20);
 	is_int(redecode(&out, &pl, &m), 0, "decode it back");
 	ok(m.kind == JM_TEXT && buf_is(&pl, all, n), "round trip gives the same bytes");
-	buf_free(&pl, 0);
+	buf_free(&pl);
 
 	/* appends: what is already in the buffer stays */
 	buf_truncate(&out, 0);
 	is_int(buf_append(&out, "prev\n", 5), 0, "buffer holding an earlier line");
 	is_int(jsonmode_encode(&out, false, (const uint8_t *)"a\"b", 3), 0, "encode after it");
 	ok(buf_is_str(&out, "prev\n{\"type\":\"text\",\"data\":\"a\\\"b\"}\n"), "line appended after the earlier one");
-	buf_free(&out, 0);
+	buf_free(&out);
 }
 
 static void test_encode_binary(void)
@@ -129,8 +129,8 @@ static void test_encode_binary(void)
 	buf_init(&pl, 256);
 	is_int(redecode(&out, &pl, &m), 0, "decode them back");
 	ok(m.kind == JM_BINARY && buf_is(&pl, every, 256), "binary round trip of all byte values");
-	buf_free(&pl, 0);
-	buf_free(&out, 0);
+	buf_free(&pl);
+	buf_free(&out);
 }
 
 static void test_encode_limit(void)
@@ -142,13 +142,13 @@ static void test_encode_limit(void)
 	buf_init(&out, ll);
 	is_int(jsonmode_encode(&out, false, (const uint8_t *)"a\x01\n", 3), 0, "out max exactly the line");
 	ok(buf_is_str(&out, line), "... line complete");
-	buf_free(&out, 0);
+	buf_free(&out);
 
 	buf_init(&out, ll - 1);
 	is_int(jsonmode_encode(&out, false, (const uint8_t *)"a\x01\n", 3), WS_E_LIMIT,
 	       "out max one byte short: WS_E_LIMIT");
 	ok(buf_used(&out) == 0, "... nothing written");
-	buf_free(&out, 0);
+	buf_free(&out);
 
 	const char *bl = "{\"type\":\"binary\",\"data\":\"AAEC/w==\"}\n";
 	const uint8_t b[] = { 0x00, 0x01, 0x02, 0xff };
@@ -161,7 +161,7 @@ static void test_encode_limit(void)
 	out.max--;
 	is_int(jsonmode_encode(&out, true, b, 4), WS_E_LIMIT, "binary line one byte too long: WS_E_LIMIT");
 	ok(buf_is_str(&out, "23456"), "... earlier contents unchanged");
-	buf_free(&out, 0);
+	buf_free(&out);
 }
 
 /* Random valid UTF-8 of about `cps` code points, all planes, controls and quotes
@@ -243,8 +243,8 @@ static void test_round_trip(void)
 	}
 	ok(good, "%d random UTF-8 texts: decode(encode(x)) == x", iters);
 	ok(oracle, "jansson parses every encoded text line to the same string");
-	buf_free(&out, 0);
-	buf_free(&pl, 0);
+	buf_free(&out);
+	buf_free(&pl);
 }
 
 /* s made printable for a TAP description: bytes outside ASCII 0x20-0x7e as \xNN. */
@@ -336,7 +336,7 @@ static void test_decode_errors(void)
 	/* raw NUL byte in the line (not the \u0000 escape) */
 	const char raw[] = "{\"type\":\"text\",\"data\":\"a\0b\"}";
 	is_int(dec_n(raw, sizeof(raw) - 1, &pl, &m), WS_E_MALFORMED, "raw NUL byte in the line: refused");
-	buf_free(&pl, 0);
+	buf_free(&pl);
 }
 
 static void test_decode_ok(void)
@@ -379,7 +379,7 @@ static void test_decode_ok(void)
 	is_int(buf_append(&pl, "ab", 2), 0, "payload holding 2 bytes");
 	is_int(dec("{\"type\":\"text\",\"data\":\"cd\"}", &pl, &m), 0, "decode appends");
 	ok(buf_is_str(&pl, "abcd"), "... payload abcd");
-	buf_free(&pl, 0);
+	buf_free(&pl);
 }
 
 static void test_close(void)
@@ -443,7 +443,7 @@ static void test_close(void)
 	ok(m.reason_len == 3 && memcmp(m.reason, "a\0b", 4) == 0, "... reason_len 3");
 	is_int(dec("{\"type\":\"close\",\"reason\":42}", &pl, &m), WS_E_MALFORMED, "reason not a string refused");
 	is_int(dec("{\"type\":\"close\",\"reason\":null}", &pl, &m), WS_E_MALFORMED, "reason null refused");
-	buf_free(&pl, 0);
+	buf_free(&pl);
 }
 
 static void test_payload_limit(void)
@@ -456,7 +456,7 @@ static void test_payload_limit(void)
 	ok(buf_is_str(&pl, "abc"), "... payload abc");
 	is_int(dec("{\"type\":\"text\",\"data\":\"d\"}", &pl, &m), WS_E_LIMIT, "a byte more: WS_E_LIMIT");
 	ok(m.why != NULL && buf_is_str(&pl, "abc"), "... why set (%s), payload unchanged", m.why ? m.why : "(null)");
-	buf_free(&pl, 0);
+	buf_free(&pl);
 
 	buf_init(&pl, 3);
 	is_int(dec("{\"type\":\"text\",\"data\":\"abcd\"}", &pl, &m), WS_E_LIMIT, "text over max: WS_E_LIMIT");
@@ -467,20 +467,20 @@ static void test_payload_limit(void)
 	ok(buf_used(&pl) == 0, "... nothing appended");
 	is_int(dec("{\"type\":\"binary\",\"data\":\"!!!!!!!!\"}", &pl, &m), WS_E_MALFORMED,
 	       "garbage too big for max: still WS_E_MALFORMED (bad base64)");
-	buf_free(&pl, 0);
+	buf_free(&pl);
 
 	/* exact sizing with padding: 4 bytes from 8 characters need 4 bytes, not 6 */
 	buf_init(&pl, 4);
 	is_int(dec("{\"type\":\"binary\",\"data\":\"AAECAw==\"}", &pl, &m), 0, "binary with '==' filling max 4 exactly");
 	ok(buf_is(&pl, "\x00\x01\x02\x03", 4), "... decoded");
-	buf_free(&pl, 0);
+	buf_free(&pl);
 	buf_init(&pl, 5);
 	is_int(dec("{\"type\":\"binary\",\"data\":\"AAECAwQ=\"}", &pl, &m), 0, "binary with '=' filling max 5 exactly");
 	ok(buf_is(&pl, "\x00\x01\x02\x03\x04", 5), "... decoded");
 	buf_truncate(&pl, 4);
 	is_int(dec("{\"type\":\"binary\",\"data\":\"AAE=\"}", &pl, &m), WS_E_LIMIT, "2 bytes into 1 byte of room: WS_E_LIMIT");
 	ok(buf_used(&pl) == 4, "... payload unchanged");
-	buf_free(&pl, 0);
+	buf_free(&pl);
 }
 
 int main(void)

@@ -12,9 +12,9 @@
 /* RFC 7692 7.2.1: the empty stored block a Z_SYNC_FLUSH ends with. */
 static const uint8_t TAIL[4] = { 0x00, 0x00, 0xff, 0xff };
 
-/* zlib's memory holds recent plaintext (the LZ77 window, the pending output): wiped when
- * zlib frees it, so that a handler serving its next connection (--handler-reuse) keeps
- * none of this one's messages (wipe.h). */
+/* zlib's memory holds recent plaintext (the LZ77 window, the pending output): with
+ * d->wipe, wiped when zlib frees it, so that a handler serving its next connection
+ * (--handler-reuse) keeps none of this one's messages (wipe.h). */
 static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
 {
 	(void)opaque;
@@ -29,11 +29,13 @@ static void z_free(voidpf opaque, voidpf address)
 	wipe_free(address);
 }
 
-static void z_setup(z_stream *z)
+static void z_setup(z_stream *z, bool wipe)
 {
 	memset(z, 0, sizeof(*z));
-	z->zalloc = z_alloc;
-	z->zfree = z_free;
+	if (wipe) {
+		z->zalloc = z_alloc;
+		z->zfree = z_free;
+	}
 }
 
 void wsd_init(struct ws_deflate *d, const struct pmd_params *p, int level)
@@ -89,7 +91,7 @@ int wsd_compress(struct ws_deflate *d, const uint8_t *in, size_t len, struct buf
 		return 0;
 	}
 	if (!d->tx_ready) {
-		z_setup(z);
+		z_setup(z, d->wipe);
 		/* Negative windowBits: raw DEFLATE, no zlib header or checksum (7.2.1). */
 		zr = deflateInit2(z, d->level, Z_DEFLATED, -(int)d->tx_bits, WSD_MEM_LEVEL,
 				  Z_DEFAULT_STRATEGY);
@@ -218,7 +220,7 @@ int wsd_inflate(struct ws_deflate *d, const uint8_t *in, size_t len, struct buf 
 
 	d->why = NULL;
 	if (!d->rx_ready) {
-		z_setup(z);
+		z_setup(z, d->wipe);
 		int zr = inflateInit2(z, -(int)d->rx_bits);
 		if (zr != Z_OK)
 			return rx_fail(d, zr == Z_MEM_ERROR ? WS_E_NOMEM : WS_E_SYS,

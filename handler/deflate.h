@@ -48,6 +48,7 @@ struct ws_deflate {
 	int level;                 /* 0..9 */
 	unsigned tx_bits, rx_bits; /* LZ77 window, 9..15 */
 	bool tx_reset, rx_reset;   /* no context takeover in that direction */
+	bool wipe;                 /* zlib's memory wiped when freed (set after wsd_init) */
 	/* the incoming message being inflated */
 	uint64_t rx_total;         /* inflated bytes so far */
 	bool rx_ended;             /* its data closed the DEFLATE stream (BFINAL) */

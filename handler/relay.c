@@ -611,6 +611,7 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 	struct ws_deflate zs;
 	if (pmd != NULL) {
 		wsd_init(&zs, pmd, cfg->deflate_level);
+		zs.wipe = wipe;
 		r->z = &zs;
 		r->zutf8 = UTF8_ACCEPT;
 		res->deflate = true;
@@ -822,8 +823,8 @@ void relay_run(const struct config *cfg, struct transport *t, struct child *ch, 
 	 * gone; its stdin may still be open if it stopped reading. A handler that serves
 	 * another connection (--handler-reuse) must not keep it. */
 	child_close_stdin(ch);
-	/* Nor the messages it relayed (see init above; zlib's memory wipes itself:
-	 * deflate.c). */
+	/* Nor the messages it relayed (see init above; zlib's memory wipes itself,
+	 * zs.wipe: deflate.c). */
 	buf_free(&r->to_prog);
 	buf_free(&r->jmsg);
 	buf_free(&r->from_prog);

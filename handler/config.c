@@ -906,6 +906,8 @@ int config_parse(int argc, char **argv, struct config *c)
 			   "connection always gets a fresh handler");
 	if (c->handler_reuse == 0)
 		c->handler_reuse = c->ssl ? 1 : WS_HANDLER_REUSE_DEFAULT;
+	if (c->handoff) /* the program takes the handler's place: one connection each */
+		c->handler_reuse = 1;
 	if (c->ssl && c->handoff)
 		return config_usage_error("--handoff cannot be combined with --ssl: the program would get the "
 			   "encrypted stream");

@@ -33,7 +33,8 @@ struct config {
 	const char *addresses[CFG_ADDRESSES_MAX];
 	size_t naddresses;
 	unsigned maxforks;
-	unsigned handler_reuse;                /* connections per listener handler, >= 1 */
+	unsigned handler_reuse;                /* connections per listener handler, >= 1;
+						* 1 with --ssl or --handoff */
 	enum ws_mode mode;
 	const char *protocols[WS_PROTOCOLS_MAX];
 	size_t nprotocols;

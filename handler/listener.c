@@ -358,9 +358,8 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 		/* A handler outlives a listener killed under it, as one forked after the accept
 		 * does. A signal that came after the accept stays pending for
 		 * handle_connection's own signalfd: a SIGTERM then closes the connection with
-		 * 1001 like any handler's. With --handoff the program takes the process's
-		 * place: its one connection is its last. */
-		bool last = ++served >= cfg->handler_reuse || cfg->handoff;
+		 * 1001 like any handler's. (--handoff makes handler_reuse 1: config.c.) */
+		bool last = ++served >= cfg->handler_reuse;
 		if (last) {
 			prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 		} else {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """--handoff: after the handshake PROGRAM replaces wsinetd (same PID) with the connection as
 stdin/stdout and the WS_* environment; it speaks WebSocket frames itself."""
-import os, sys
+import os, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wslib import *  # noqa
 
@@ -63,6 +63,30 @@ def handoff_inetd():
             c.close()
         finally:
             s.stop()
+
+
+@test
+def handoff_outlives_a_killed_listener():
+    # The program in the handler's place is that connection's whole handler: like any
+    # handler on its last connection it has no death signal (none set for a handler
+    # that would serve more, --handler-reuse, whose SIGUSR1 would kill it).
+    pidfile = os.path.join(D, "outlives.pid")
+    prog = write_script(D, "outlives.sh", "#!/bin/sh\necho $$ > %s\nexec sleep 30\n" % pidfile)
+    s = Server(["--handoff", prog], mode="listen")
+    pid = None
+    try:
+        c = RawClient(s.port)
+        T.eq(c.handshake("/").status, 101, "handshake")
+        pid = wait_until(lambda: int(read_text(pidfile) or 0), 5)
+        T.ok(pid, "the program started in the handler's place")
+        kill_pid(s.pid)
+        time.sleep(0.5)
+        T.ok(pid and pid_alive(pid), "it is still running 0.5 s after the listener was killed")
+        c.close()
+    finally:
+        if pid:
+            kill_pid(pid)
+        s.stop()
 
 
 @test

@@ -94,7 +94,7 @@ static void signals_default(uint64_t which)
 
 void child_signals_reset(void)
 {
-	signals_default(~(uint64_t)0); /* SIGKILL/SIGSTOP fail harmlessly */
+	signals_default(sig_set_here);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -105,7 +105,6 @@ struct spawn_arg {
 	const char *path;
 	char *const *argv, *const *envp;
 	int in_fd, out_fd;
-	uint64_t reset;
 	volatile int err; /* the exec's errno, read by the parent once the child is gone */
 };
 
@@ -118,8 +117,9 @@ static int spawn_child(void *p)
 {
 	struct spawn_arg *a = p;
 	/* Every signal is blocked here (the parent blocked them around clone): no handler
-	 * of the parent's can run on its memory before the dispositions are reset. */
-	signals_default(a->reset);
+	 * of the parent's can run on its memory before the dispositions are reset, which
+	 * comes before the mask is emptied. */
+	child_signals_reset();
 	setpgid(0, 0);
 	if (dup2(a->in_fd, 0) < 0 || dup2(a->out_fd, 1) < 0)
 		goto fail;
@@ -132,9 +132,6 @@ static int spawn_child(void *p)
 		for (rlim_t fd = 3; fd < top; fd++)
 			close((int)fd);
 	}
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(a->path, a->argv, a->envp);
 fail:
 	a->err = errno != 0 ? errno : ENOEXEC;
@@ -159,7 +156,7 @@ int child_spawn(struct child *c, const char *path, char *const argv[], char *con
 	child_signals_scan(); /* no-op after child_signals_setup() */
 	struct spawn_arg a = {
 		.path = path, .argv = argv, .envp = envp, .in_fd = in[0], .out_fd = out[1],
-		.reset = sig_set_here, .err = 0,
+		.err = 0,
 	};
 	sigset_t all, old;
 	sigfillset(&all);

@@ -36,8 +36,9 @@ void child_signals_scan(void);
  * sets goes through here. */
 void child_signal_set(int sig, void (*handler)(int));
 
-/* In a forked child that will exec: default dispositions for every signal and an empty
- * mask. */
+/* In a process about to exec (--handoff, the spawned child): default dispositions for
+ * every signal this process inherited or set at another (child_signals_scan,
+ * child_signal_set), then an empty mask. */
 void child_signals_reset(void);
 
 /* Start `path` with argv/envp (clone CLONE_VM | CLONE_VFORK: no page tables copied).

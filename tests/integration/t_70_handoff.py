@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """--handoff: after the handshake PROGRAM replaces wsinetd (same PID) with the connection as
 stdin/stdout and the WS_* environment; it speaks WebSocket frames itself."""
-import os, sys, time
+import os, signal, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wslib import *  # noqa
 
@@ -86,6 +86,30 @@ def handoff_outlives_a_killed_listener():
     finally:
         if pid:
             kill_pid(pid)
+        s.stop()
+
+
+@test
+def handoff_signals_at_default():
+    # wsinetd started with SIGHUP ignored and some signals blocked, and ignoring SIGPIPE
+    # itself: the program in its place gets every disposition at default, no mask.
+    out = os.path.join(D, "sig.txt")
+    prog = write_script(D, "sig.sh", "#!/bin/sh\ngrep -E '^Sig(Ign|Blk):' /proc/self/status > %s\n"
+                        % out)
+
+    def messy():
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGTERM})
+    s = Server(["--handoff", prog], mode="listen", preexec_fn=messy)
+    try:
+        c = RawClient(s.port)
+        T.eq(c.handshake("/").status, 101, "handshake")
+        got = wait_until(lambda: read_text(out).count("\n") == 2 and read_text(out), 5) or ""
+        sig = dict(l.replace("\t", "").split(":", 1) for l in got.splitlines())
+        T.eq((sig.get("SigIgn"), sig.get("SigBlk")), ("0000000000000000", "0000000000000000"),
+             "no signal ignored or blocked in the handed-off program")
+        c.close()
+    finally:
         s.stop()
 
 

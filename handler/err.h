@@ -19,4 +19,15 @@ enum ws_err {
 
 const char *ws_strerror(int err);
 
+/* A handler process's exit status (README "Exit status", wsinetd --help): main.c's
+ * handle_connection() and the listener's handlers end with these. */
+enum ws_exit {
+	EXIT_CLEAN = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_REFUSED = 3,
+	EXIT_TIMEOUT = 4,
+	EXIT_SYSTEM = 5,   /* descriptors, memory, an exec: a reused handler then ends */
+};
+
 #endif

@@ -32,8 +32,6 @@
 #include "urlpath.h"
 #include "wipe.h"
 
-/* Exit statuses, as main.c's (README "Exit status"). */
-enum { X_CLEAN = 0, X_FAILED = 1, X_REFUSED = 3, X_TIMEOUT = 4, X_SYSTEM = 5 };
 
 /* One request being answered. */
 struct hp {
@@ -60,8 +58,8 @@ static bool method_is(const struct hp *h, const char *m)
 
 static int status_exit(int status)
 {
-	return status < 400 ? X_CLEAN : status < 500 ? X_REFUSED : status == 504 ? X_TIMEOUT :
-	       X_SYSTEM;
+	return status < 400 ? EXIT_CLEAN : status < 500 ? EXIT_REFUSED : status == 504 ? EXIT_TIMEOUT :
+	       EXIT_SYSTEM;
 }
 
 static void access_line(const struct hp *h)
@@ -108,7 +106,7 @@ static int answer(struct hp *h, int status, const char *why, const char *xname, 
 	h->status = status;
 	if (n < 0) {
 		log_error("%s: cannot render a %d answer: %s", h->peer_s, status, ws_strerror(n));
-		return X_SYSTEM;
+		return EXIT_SYSTEM;
 	}
 	if (!h->head) {
 		memcpy(out + n, body, (size_t)blen);
@@ -145,7 +143,7 @@ static int upgrade_required(struct hp *h)
 	log_msg(LOGL_ACCESS, "%s: 426 %s: %s", h->peer_s, ws_status_text(426), why);
 	if (len > 0 && send_bytes(h, out, (size_t)len) == 0)
 		h->t->ops->shutdown_write(h->t);
-	return X_REFUSED;
+	return EXIT_REFUSED;
 }
 
 /* ------------------------------------------------------------------ dev console */
@@ -180,14 +178,14 @@ static int serve_devconsole(struct hp *h)
 	http_resp_header(&r, "Referrer-Policy", "no-referrer");
 	common_headers(h, &r);
 	int hl = http_resp_end(&r);
-	int rc = X_CLEAN;
+	int rc = EXIT_CLEAN;
 	h->status = 200;
 	if (hl < 0) {
 		free(page);
 		return answer(h, 500, "response headers too large", NULL, NULL);
 	}
 	if (send_bytes(h, head, (size_t)hl) != 0 || (!h->head && send_bytes(h, page, (size_t)n) != 0)) {
-		rc = X_FAILED;
+		rc = EXIT_FAILED;
 	} else {
 		h->bytes = h->head ? 0 : (unsigned long long)n;
 		h->t->ops->shutdown_write(h->t);
@@ -325,8 +323,8 @@ static int serve_static(struct hp *h)
 		common_headers(h, &r);
 		int hl = http_resp_end(&r);
 		h->status = 304;
-		rc = hl > 0 && send_bytes(h, head, (size_t)hl) == 0 ? X_CLEAN : X_FAILED;
-		if (rc == X_CLEAN)
+		rc = hl > 0 && send_bytes(h, head, (size_t)hl) == 0 ? EXIT_CLEAN : EXIT_FAILED;
+		if (rc == EXIT_CLEAN)
 			h->t->ops->shutdown_write(h->t);
 		access_line(h);
 		goto out;
@@ -347,9 +345,9 @@ static int serve_static(struct hp *h)
 		goto out;
 	}
 	h->status = 200;
-	rc = X_CLEAN;
+	rc = EXIT_CLEAN;
 	if (send_bytes(h, head, (size_t)hl) != 0) {
-		rc = X_FAILED;
+		rc = EXIT_FAILED;
 	} else if (!h->head) {
 		/* Exactly st_size bytes (Content-Length); a file that shrank meanwhile ends
 		 * the answer early, the client sees it short. */
@@ -361,14 +359,14 @@ static int serve_static(struct hp *h)
 			if (got < 0 && errno == EINTR)
 				continue;
 			if (got <= 0 || send_bytes(h, chunk, (size_t)got) != 0) {
-				rc = X_FAILED;
+				rc = EXIT_FAILED;
 				break;
 			}
 			left -= (unsigned long long)got;
 			h->bytes += (unsigned long long)got;
 		}
 	}
-	if (rc == X_CLEAN)
+	if (rc == EXIT_CLEAN)
 		h->t->ops->shutdown_write(h->t);
 	access_line(h);
 out:
@@ -646,7 +644,7 @@ static int serve_cgi(struct hp *h, const struct route *rt, struct buf *in, size_
 		return answer(h, 413, "request body larger than --max-cgi-body", NULL, NULL);
 	unsigned long long body = clen > 0 ? (unsigned long long)clen : 0;
 
-	int rc = X_SYSTEM;
+	int rc = EXIT_SYSTEM;
 	char *passenv[WS_PASSENV_MAX];
 	size_t npassenv = config_passenv(cfg, passenv);
 	char *target = strndup(h->req->target, h->req->target_len);
@@ -755,8 +753,8 @@ static int serve_cgi(struct hp *h, const struct route *rt, struct buf *in, size_
 		else
 			rc = answer(h, 502, "the CGI script did not print a valid header block", NULL, NULL);
 		cgi_finish(cfg, c, sigfd);
-		if (rc == X_SYSTEM && !c->timed_out && !c->stop)
-			rc = X_FAILED;
+		if (rc == EXIT_SYSTEM && !c->timed_out && !c->stop)
+			rc = EXIT_FAILED;
 		goto out;
 	}
 	cgi_finish(cfg, c, sigfd);
@@ -766,12 +764,12 @@ static int serve_cgi(struct hp *h, const struct route *rt, struct buf *in, size_
 	char st[32];
 	child_status_text(&c->ch, st, sizeof(st));
 	if (c->timed_out)
-		rc = X_TIMEOUT;
+		rc = EXIT_TIMEOUT;
 	else if (c->client_gone || !c->ch.exited || strcmp(st, "exit 0") != 0)
-		rc = X_FAILED;
+		rc = EXIT_FAILED;
 	else
-		rc = status_exit(h->status) == X_REFUSED ? X_REFUSED : X_CLEAN;
-	if (rc != X_CLEAN)
+		rc = status_exit(h->status) == EXIT_REFUSED ? EXIT_REFUSED : EXIT_CLEAN;
+	if (rc != EXIT_CLEAN)
 		log_info("%s: CGI %s: %s%s%s", h->peer_s, rt->file, st, c->client_gone ? ", client gone" : "",
 			 c->timed_out ? ", timed out" : "");
 out:

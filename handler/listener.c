@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "err.h"
 #include "conn.h"
 #include "handshake.h"
 #include "log.h"
@@ -298,7 +299,7 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {
 		log_error("spare handler: signalfd: %s", strerror(errno));
-		_exit(5);
+		_exit(EXIT_SYSTEM);
 	}
 	/* EPOLLEXCLUSIVE on the listening sockets: a new connection wakes one of the
 	 * processes waiting in accept, not all of them (two spares, and up to
@@ -319,7 +320,7 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 	}
 	if (!ok) {
 		log_error("spare handler: epoll: %s", strerror(errno));
-		_exit(5);
+		_exit(EXIT_SYSTEM);
 	}
 	for (unsigned served = 0;;) {
 		/* A spare ends with its listener, even one killed by SIGKILL; the getppid()
@@ -335,7 +336,7 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 				if (errno == EINTR)
 					continue;
 				log_error("spare handler: epoll_wait: %s", strerror(errno));
-				_exit(5);
+				_exit(EXIT_SYSTEM);
 			}
 			/* A connection first: this process was the one woken for it. */
 			for (int k = 0; cfd < 0 && k < n; k++) {
@@ -348,7 +349,7 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 					/* Out of descriptors or memory, most likely: end, and let
 					 * the listener's SPARE_RESPAWN_MS pace the retries. */
 					log_error("spare handler: accept: %s", strerror(errno));
-					_exit(5);
+					_exit(EXIT_SYSTEM);
 				}
 			}
 			for (int k = 0; cfd < 0 && k < n; k++)
@@ -387,7 +388,7 @@ static _Noreturn void spare_run(const struct config *cfg, const struct listen_fd
 		close(cfd);
 		/* Exit status 5, a system failure (descriptors, memory, an exec): end rather
 		 * than serve the next connection in the same state. */
-		if (rc == 5 || gone || !spare_rejoin(l))
+		if (rc == EXIT_SYSTEM || gone || !spare_rejoin(l))
 			_exit(rc);
 	}
 }

@@ -33,9 +33,6 @@
 #include "tls.h"
 #include "wipe.h"
 
-/* Exit statuses (README, wsinetd --help). */
-enum { EXIT_CLEAN = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3, EXIT_TIMEOUT = 4,
-       EXIT_SYSTEM = 5 };
 
 static const struct config *cfg;
 

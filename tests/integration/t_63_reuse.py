@@ -271,6 +271,26 @@ def failed_handoff_ends_the_connection():
 
 
 @test
+def system_failure_ends_a_reused_handler():
+    # A connection that ends in a system failure (exit status 5; here the program cannot
+    # be exec'd: 500) is its handler's last, whatever --handler-reuse allows.
+    bad = write_script(tmpdir(), "badinterp", "#!/nonexistent/interpreter\n")
+    s = Server(["--handler-reuse=100", bad], mode="listen")
+    try:
+        waiting = wait_until(lambda: len(s.spares()) >= 2 and s.spares(), 5) or []
+        T.ok(waiting, "the spares wait", repr(waiting))
+        c = RawClient(s.port)
+        try:
+            T.eq(c.handshake("/").status, 500, "500: the program cannot start")
+        finally:
+            c.close()
+        T.ok(wait_until(lambda: any(not pid_alive(p) for p in waiting), 5),
+             "the handler that took it ended, not back in accept", repr(waiting))
+    finally:
+        s.stop()
+
+
+@test
 def killed_listener_releases_the_port():
     # A reused handler in the middle of a connection holds the listening sockets; when
     # the listener is killed outright it closes them (the port refuses connections,

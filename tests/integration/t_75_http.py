@@ -58,6 +58,7 @@ write_script(CGI, "status.cgi", '#!/bin/sh\nprintf "Status: 418 Short And Stout\
 write_script(CGI, "redirect.cgi", '#!/bin/sh\nprintf "Location: /elsewhere?x=1\\n\\n"\n')
 write_script(CGI, "garbage.cgi", '#!/bin/sh\necho "this is not a header block"\necho\n')
 write_script(CGI, "silent.cgi", '#!/bin/sh\nexit 3\n')
+write_script(CGI, "noexec.cgi", '#!/nonexistent/interpreter\n')
 write_script(CGI, "hop.cgi", '#!/bin/sh\nprintf "Content-Type: text/plain\\nConnection: keep-alive\\nTransfer-Encoding: chunked\\n\\nok\\n"\n')
 write_script(CGI, "hugehead.cgi", '#!/bin/sh\nprintf "X-Long: %020000d\\n\\nbody\\n" 0\n')
 write_script(CGI, "oneshot.cgi", '#!/usr/bin/python3\nimport sys\nsys.stdout.buffer.write(b"Content-Type: text/plain\\n\\n" + b"y" * 50000)\n')
@@ -415,6 +416,7 @@ def cgi():
         T.eq(r.status, 502, "no header block: 502")
         r = req(s.port, "/silent.cgi")
         T.eq(r.status, 502, "no output at all: 502")
+        refused(s, "/noexec.cgi", 500, "a script that cannot be exec'd (no interpreter)")
         r = req(s.port, "/hop.cgi")
         T.ok(r.status == 200 and r.header("transfer-encoding") is None and
              r.header("connection") == "close", "hop-by-hop fields of the script dropped", r)

@@ -19,6 +19,7 @@
 
 #include "b64.h"
 #include "err.h"
+#include "wipe.h"
 
 static const struct {
 	const char *name;
@@ -57,10 +58,7 @@ void jwt_key_free(struct jwt_key *k)
 {
 	if (k == NULL)
 		return;
-	if (k->secret) {
-		OPENSSL_cleanse(k->secret, k->secret_len);
-		free(k->secret);
-	}
+	free_wiped(k->secret, k->secret_len);
 	EVP_PKEY_free(k->pkey);
 	memset(k, 0, sizeof(*k));
 }
@@ -263,7 +261,7 @@ static uint8_t *part_decode(const char *p, size_t n, size_t *outlen)
 		return NULL;
 	long d = b64url_decode(p, n, buf, n);
 	if (d < 0) {
-		free(buf);
+		free_wiped(buf, n); /* what was decoded before the bad character */
 		return NULL;
 	}
 	*outlen = (size_t)d;
@@ -431,9 +429,9 @@ int jwt_verify(const char *token, size_t len, const struct jwt_key *key,
 out:
 	json_decref(hdr);
 	json_decref(claims);
-	/* Together they rebuild the token: a bearer credential. */
-	OPENSSL_clear_free(pbuf, pn);
-	OPENSSL_clear_free(hbuf, hn);
-	OPENSSL_clear_free(sbuf, sn);
+	/* Together they rebuild the token: a bearer credential. malloc'd (part_decode): */
+	free_wiped(pbuf, pn);
+	free_wiped(hbuf, hn);
+	free_wiped(sbuf, sn);
 	return rc;
 }

@@ -227,7 +227,6 @@ static int handoff(struct transport *t, const char *program, char **argv, char *
 
 /* Everything one connection allocates before the relay, freed in one place. */
 struct session {
-	int sigfd;
 	struct buf in;
 	struct http_req *req;
 	char *passenv[WS_PASSENV_MAX];
@@ -242,8 +241,6 @@ struct session {
 
 static void session_free(struct session *s)
 {
-	if (s->sigfd >= 0)
-		close(s->sigfd);
 	buf_free(&s->in);
 	free(s->req);
 	for (size_t i = 0; i < s->npassenv; i++)
@@ -272,14 +269,19 @@ int handle_connection(const struct config *c, int rfd, int wfd, bool last)
 	return rc;
 }
 
+/* The handler's signal state (child_signals_setup: the signals it handles blocked, on
+ * this signalfd): made at its first connection and kept for the next ones
+ * (--handler-reuse). */
+static int proc_sigfd = -1;
+
 static int serve(struct session *s, int rfd, int wfd)
 {
 	int64_t start = now_ms();
-	int sigfd = s->sigfd = child_signals_setup();
-	if (sigfd < 0) {
+	if (proc_sigfd < 0 && (proc_sigfd = child_signals_setup()) < 0) {
 		log_error("signal setup: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
+	int sigfd = proc_sigfd;
 	struct transport t;
 	transport_fd_init(&t, rfd, wfd);
 	struct peer peer;

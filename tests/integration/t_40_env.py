@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """What the program sees: fds 0,1,2 only (0 and 1 pipes), its own process group, default
 signal state, an environment built from nothing (CGI set, HTTP_*, WS_*, --passenv)."""
-import os, sys, time
+import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wslib import *  # noqa
 
@@ -61,6 +61,12 @@ print(json.dumps(info), flush=True)
     # grep reports its own signal state (a shell would race with its own vfork masking,
     # python would ignore SIGPIPE itself)
     sigprog = ["/bin/grep", "-E", "^Sig(Ign|Blk):", "/proc/self/status"]
+    clean = ("0000000000000000", "0000000000000000")
+
+    def sig_state(lines):
+        """(SigIgn, SigBlk) from the program's two lines."""
+        sig = dict(l.decode().replace("\t", "").split(":", 1) for l in lines)
+        return sig.get("SigIgn"), sig.get("SigBlk")
     for mode, extra in (("inetd", []), ("fd", []), ("listen", []),
                         ("listen", ["--handler-reuse=3"])):
         name = " ".join([mode] + extra)
@@ -76,6 +82,8 @@ print(json.dumps(info), flush=True)
             T.ok(info.get("pgrp_is_pid"), "%s: program in its own process group" % name)
         finally:
             s.stop()
+        if mode != "listen":
+            continue  # systemd-socket-activate resets what it inherits: socketpair below
         s = Server(extra + sigprog, mode=mode, preexec_fn=messy_signals)
         try:
             # twice: a reused handler's second program too
@@ -84,9 +92,7 @@ print(json.dumps(info), flush=True)
                 c.handshake()
                 ms, code, _ = c.recv_until_close(5)
                 c.close()
-                sig = dict(m[1].decode().replace("\t", "").split(":", 1) for m in ms[:2])
-                T.eq((sig.get("SigIgn"), sig.get("SigBlk")),
-                     ("0000000000000000", "0000000000000000"),
+                T.eq(sig_state(m[1] for m in ms[:2]), clean,
                      "%s, connection %d: no ignored or blocked signals (wsinetd's spawner had "
                      "SIGPIPE, SIGHUP, SIGCHLD and SIGRTMIN+6 ignored, INT/TERM/USR1 blocked)" % (name, n))
         finally:
@@ -97,16 +103,12 @@ print(json.dumps(info), flush=True)
     try:
         pc.send(build_request("/", std_headers(80)))
         T.eq(pc.response(5).status, 101, "socketpair: handshake")
-        sig = dict(pc.recv_message(5)[1].decode().replace("\t", "").split(":", 1)
-                   for _ in range(2))
-        T.eq((sig.get("SigIgn"), sig.get("SigBlk")), ("0000000000000000", "0000000000000000"),
+        T.eq(sig_state(pc.recv_message(5)[1] for _ in range(2)), clean,
              "socketpair, wsinetd started with SIGPIPE, SIGHUP, SIGCHLD and SIGRTMIN+6 "
              "ignored: none ignored or blocked in the program")
-        t0 = time.monotonic()
         _, code, _ = pc.recv_until_close(5)
-        T.ok(code == 1000 and time.monotonic() - t0 < 2.0,
-             "socketpair, SIGCHLD inherited ignored: the program's exit is seen, Close 1000 "
-             "at once", (code, round(time.monotonic() - t0, 2)))
+        T.eq(code, 1000, "socketpair, SIGCHLD inherited ignored: the program's exit is seen, "
+             "Close 1000 (not 1011 after the ladder)")
     finally:
         pc.stop()
 

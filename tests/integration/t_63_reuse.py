@@ -4,7 +4,7 @@ another, each with a fresh program (default 100); with 1 every connection gets a
 handler process. A reused handler keeps no descriptor of an earlier connection, does not come
 back while it still has a child, and leaves with the listener; at most LISTEN_IDLE_MAX
 processes wait in accept."""
-import asyncio, base64, hashlib, hmac, json, os, sys
+import asyncio, base64, json, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wslib import *  # noqa
 import websockets
@@ -14,11 +14,26 @@ IDLE_MAX = 16  # LISTEN_IDLE_MAX in handler/listener.c
 PPID_CAT = ["sh", "-c", "echo $PPID; exec cat"]
 
 
-def first_message(s, extra=()):
+def first_message(s):
     """Connect, return the first message (the program's first line), close with 1000."""
-    ev = py_client(s.url(), [{"wait": 1}, {"close": 1000}] + list(extra), timeout=10)
+    ev = py_client(s.url(), [{"wait": 1}, {"close": 1000}], timeout=10)
     msgs = [e.get("data") for e in ev if e["event"] == "message"]
     return msgs[0] if msgs else None
+
+
+def exchange(s, text, compression=None):
+    """Connect, send text once the program's first line is in, close with 1000 after
+    the echo; returns every message received (the first line, then the echo)."""
+    ev = py_client(s.url(), [{"wait": 1}, {"send": text}, {"wait": 2}, {"close": 1000}],
+                   compression=compression, timeout=10)
+    return [e.get("data") for e in ev if e["event"] == "message"]
+
+
+def handler_counts(s, n):
+    """n connections one after another: the first lines (handler PIDs) and how many
+    connections each handler served."""
+    seen = [first_message(s) for _ in range(n)]
+    return seen, {p: seen.count(p) for p in set(seen)}
 
 
 @test
@@ -37,9 +52,8 @@ def reuse_1_is_a_fresh_handler_per_connection():
 def default_reuses_handlers():
     s = Server(PPID_CAT, mode="listen")
     try:
-        seen = [first_message(s) for _ in range(9)]
+        seen, counts = handler_counts(s, 9)
         T.ok(all(seen), "nine connections served", repr(seen))
-        counts = {p: seen.count(p) for p in set(seen)}
         T.ok(max(counts.values()) >= 2, "without --handler-reuse, handlers were reused "
              "(WS_HANDLER_REUSE_DEFAULT)", repr(counts))
     finally:
@@ -50,20 +64,13 @@ def default_reuses_handlers():
 def reuse_serves_up_to_n():
     s = Server(["--handler-reuse=3"] + PPID_CAT, mode="listen")
     try:
-        seen = [first_message(s) for _ in range(9)]
+        seen, counts = handler_counts(s, 9)
         T.ok(all(seen), "nine connections served", repr(seen))
-        counts = {p: seen.count(p) for p in set(seen)}
         T.ok(max(counts.values()) <= 3, "no handler served more than 3", repr(counts))
         T.ok(max(counts.values()) >= 2, "handlers were reused", repr(counts))
-        T.eq(echo_lines(s, "still echoes"), ["still echoes"], "a reused handler echoes")
+        T.eq(exchange(s, "still echoes")[1:], ["still echoes"], "a reused handler echoes")
     finally:
         s.stop()
-
-
-def echo_lines(s, text):
-    ev = py_client(s.url(), [{"wait": 1}, {"send": text}, {"wait": 2}, {"close": 1000}],
-                   timeout=10)
-    return [e.get("data") for e in ev if e["event"] == "message"][1:]
 
 
 @test
@@ -74,9 +81,8 @@ def reused_handler_keeps_no_descriptor():
         for i in range(6):
             p = first_message(s)
             pid = int(p)
-            # the handler is back in accept once it wrote "back"; look when it settled
-            wait_until(lambda: not children(pid), 5, 0.02)
-            time.sleep(0.1)
+            # look once the handler is back in accept
+            wait_until(lambda: waiting_in_accept(pid), 5, 0.02)
             seen.setdefault(pid, []).append(sorted(fds(pid).values()))
         again = {p: v for p, v in seen.items() if len(v) >= 2}
         T.ok(again, "a handler served several connections", repr(list(seen)))
@@ -158,7 +164,7 @@ def at_most_idle_max_wait():
         T.ok(settled, "after %d connections closed: at most %d processes wait" % (n, IDLE_MAX),
              "%d children" % len(k))
         T.ok(len(k) >= 2, "and at least the two spares", repr(k))
-        T.eq(echo_lines(s, "after"), ["after"], "still serves")
+        T.eq(exchange(s, "after")[1:], ["after"], "still serves")
     finally:
         s.stop()
 
@@ -204,10 +210,6 @@ def maxforks_holds_with_reuse():
         s.stop()
 
 
-def b64u(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
 @test
 def jwt_key_serves_every_connection_of_a_reused_handler():
     # The key is wiped once a connection's authentication is decided, but only in a
@@ -216,8 +218,8 @@ def jwt_key_serves_every_connection_of_a_reused_handler():
     kf = os.path.join(tmpdir(), "jwt.key")
     with open(kf, "wb") as f:
         f.write(secret + b"\n")
-    si = b64u(b'{"alg":"HS256","typ":"JWT"}') + "." + b64u(json.dumps({"sub": "alice", "exp": int(time.time()) + 3600}).encode())
-    tok = si + "." + b64u(hmac.new(secret, si.encode(), hashlib.sha256).digest())
+    tok = hand_hs256('{"alg":"HS256","typ":"JWT"}',
+                     json.dumps({"sub": "alice", "exp": int(time.time()) + 3600}), secret)
     s = Server(["--handler-reuse=100", "--jwt-key=" + kf, "--auth-query=token"] + PPID_CAT,
                mode="listen")
     try:
@@ -363,14 +365,14 @@ def reused_handler_keeps_no_message():
                 # for the random part, well past them
                 rnd = os.urandom(8).hex()
                 marker = "wsinetd-marker-%s-%s" % (compression, rnd)
-                ev = py_client(s.url(), [{"wait": 1}, {"send": marker}, {"wait": 2},
-                                         {"close": 1000}], compression=compression,
-                               timeout=10)
-                msgs = [e.get("data") for e in ev if e["event"] == "message"]
+                msgs = exchange(s, marker, compression)
                 T.eq(msgs[1:], [marker], "%s: echoed" % what)
                 handler = int(msgs[0]) if msgs and msgs[0].isdigit() else 0
                 back = wait_until(lambda: handler and waiting_in_accept(handler), 5)
                 T.ok(back, "%s: the handler waits for its next connection" % what)
+                # the search itself works: it finds the program's command line
+                T.ok(back and memory_has(handler, b"exec cat"),
+                     "%s: the memory search finds what is there" % what)
                 T.ok(back and not memory_has(handler, rnd.encode()),
                      "%s: the message is nowhere in its memory" % what)
         finally:

@@ -4,7 +4,6 @@ jose through tests/node/jwt.js, or by hand here for the ones no library will mak
 --auth-command, refusal styles (401/403, or 101 + Close 4001/4003 read by npm ws), the user
 context in the program's environment, and the seed examples in scripts/. For every refusal:
 the exact status or close code, and proof the program never started (marker file)."""
-import hashlib, hmac
 import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wslib import *  # noqa
@@ -45,16 +44,6 @@ def sign(claims, alg="HS256", key=SECRET, header=None):
     if header:
         a.append(json.dumps(header))
     return jose(*a)
-
-
-def b64u(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
-def hand_hs256(header_json, claims_json, secret_bytes):
-    """A token made here with Python's hmac, for shapes no JWT library will produce."""
-    si = b64u(header_json.encode()) + "." + b64u(claims_json.encode())
-    return si + "." + b64u(hmac.new(secret_bytes, si.encode(), hashlib.sha256).digest())
 
 
 def secret_bytes(path):

@@ -41,8 +41,7 @@ import time
 # The tests' /proc helpers: which processes are a listener's spare handlers.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests", "integration"))
-from wslib import (descendants, encode_frame, free_port, holds_listening_socket,  # noqa: E402
-                   listening_inodes)
+from wslib import descendants, encode_frame, free_port, handler_children  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WSINETD = os.environ.get("WSINETD", os.path.join(ROOT, "wsinetd"))
@@ -329,12 +328,11 @@ def children_cpu(pid):
 
 
 def wait_reaped(pid, timeout=10.0):
-    """Until pid has no descendants left (its handler and the handler's cat reaped) but
-    its spare handlers."""
+    """Until the listener pid has no handler but those waiting in accept (the one that
+    served, with its cat, exited and reaped)."""
     end = time.monotonic() + timeout
     while True:
-        inodes = listening_inodes()
-        if not [p for p in tree(pid) if p != pid and not holds_listening_socket(p, inodes)]:
+        if not handler_children(pid):
             break
         if time.monotonic() > end:
             raise RuntimeError("handler of %d still running %.0f s after its client" %

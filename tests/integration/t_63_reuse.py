@@ -143,6 +143,33 @@ def reused_handlers_leave_with_the_listener():
         s.stop()
 
 
+@test
+def busy_reused_handler_leaves_with_the_listener():
+    # SIGTERM while a handler that could serve more holds a connection: Close 1001, and
+    # it ends instead of going back to accept (the listener is stopping).
+    s = Server(["--handler-reuse=100"] + PPID_CAT, mode="listen")
+    try:
+        c = RawClient(s.port)
+        try:
+            T.eq(c.handshake("/").status, 101, "handshake")
+            m = c.recv_message(5)
+            pid = int(m[1]) if m and m[0] == OP_TEXT else 0
+            t0 = time.monotonic()
+            os.kill(s.pid, signal.SIGTERM)
+            f = c.recv_frame(5)
+            T.eq((f.opcode, parse_close(f.payload)[0]), (OP_CLOSE, 1001),
+                 "SIGTERM: Close 1001 on the open connection")
+            c.send_close(1001)
+        finally:
+            c.close()
+        T.ok(pid and wait_until(lambda: not pid_alive(pid), 10, 0.02),
+             "its handler ended", pid)
+        T.ok(time.monotonic() - t0 < 2.5, "by itself, before the listener's 3 s SIGKILL "
+             "deadline", "%.2f s" % (time.monotonic() - t0))
+    finally:
+        s.stop()
+
+
 async def _hold(port, n):
     conns = [await websockets.connect("ws://127.0.0.1:%d/" % port) for _ in range(n)]
     for c in conns:

@@ -72,6 +72,12 @@ def ignores_sigint_sigterm():
         s.stop()
 
 
+def forker_sleepers():
+    """FORKER's four sleeps, and no other process that happens to run "sleep 100..."."""
+    return [(p, cmd) for p, cmd in marker_procs("sleep 100", ())
+            if cmd.strip() in ("sleep 1001", "sleep 1002", "sleep 1003", "sleep 1004")]
+
+
 @test
 def children_fork_again():
     s = Listener([FORKER])
@@ -79,10 +85,9 @@ def children_fork_again():
         c = RawClient(s.port)
         T.eq(c.handshake().status, 101, "handshake")
         T.eq(c.recv_message(5), (OP_TEXT, b"ready"), "program ready")
-        sleepers = wait_until(lambda: len(marker_procs("sleep 100", ())) >= 4 and
-                              marker_procs("sleep 100", ()), 5) or []
+        sleepers = wait_until(lambda: len(forker_sleepers()) >= 4 and forker_sleepers(), 5) or []
         T.ok(len(sleepers) >= 4, "four sleepers started (children and grandchildren)",
-             repr(marker_procs("sleep 100", ())))
+             repr(forker_sleepers()))
         c.abort()  # the client vanishes
         pids = [p for p, _ in sleepers]
         t0 = time.monotonic()

@@ -88,4 +88,10 @@
 /* Milliseconds to write one chunk of a plain HTTP answer to a slow client. */
 #define WS_HTTP_WRITE_TIMEOUT_MS   30000u
 
+/* The access record as a journal entry (journal.h): one value (the request path, say)
+ * is cut at WS_JOURNAL_VALUE_MAX bytes, and the whole entry, one datagram, is at most
+ * WS_JOURNAL_ENTRY_MAX bytes (well under the 208 KiB default socket send buffer). */
+#define WS_JOURNAL_VALUE_MAX       (16u * 1024u)
+#define WS_JOURNAL_ENTRY_MAX       (32u * 1024u)
+
 #endif

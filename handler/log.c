@@ -4,9 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <dlfcn.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include "journal.h"
+#include "limits.h"
 
 static int log_threshold = LOGL_ACCESS;
 static int log_journal;
@@ -30,15 +34,6 @@ const char *log_level_name(int level)
 	return level_names[level];
 }
 
-/* libsystemd is loaded only when stderr is the journal and access records are wanted:
- * linking it cost every exec of wsinetd about 0.7 ms (seven more shared libraries to map
- * and relocate), and under Accept=yes wsinetd is exec'd for every connection. Loaded in
- * log_init(), before a listener forks, so its handlers inherit it. sd_journal_send() is
- * part of libsystemd.so.0's stable ABI. NULL when it cannot be had. */
-typedef int (*journal_send_fn)(const char *format, ...)
-	__attribute__((format(printf, 1, 0)));
-static journal_send_fn journal_send;
-
 void log_init(int level)
 {
 	log_threshold = level;
@@ -49,11 +44,6 @@ void log_init(int level)
 	log_journal = js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
 		fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
 		(unsigned long long)st.st_ino == ino;
-	if (log_journal && log_enabled(LOGL_ACCESS) && journal_send == NULL) {
-		void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-		if (h != NULL)
-			*(void **)&journal_send = dlsym(h, "sd_journal_send");
-	}
 }
 
 int log_enabled(int level)
@@ -89,6 +79,24 @@ void log_msg(int level, const char *fmt, ...)
 	line[len++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, len);
 	(void)w;
+}
+
+/* One entry as one datagram to journald's native socket (journal.h). The socket is made
+ * at first use and kept for the life of the process (close-on-exec, and a program's
+ * child closes every descriptor above 2 anyway). Never blocks: a full queue is a failure
+ * the caller answers with the stream line. 0, or -1 with errno. */
+static int journal_send(const uint8_t *entry, size_t len)
+{
+	static int fd = -1;
+	static const struct sockaddr_un journal = { .sun_family = AF_UNIX,
+						    .sun_path = "/run/systemd/journal/socket" };
+	if (fd < 0)
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	ssize_t n = sendto(fd, entry, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+			   (const struct sockaddr *)&journal, sizeof(journal));
+	return n == (ssize_t)len ? 0 : -1;
 }
 
 /* The text form, shared by the stderr line and the journal's MESSAGE=; tests parse it. */
@@ -128,29 +136,36 @@ void log_access(const struct access_record *r)
 		for (char *p = text; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				*p = '?';
-		if (journal_send != NULL && journal_send(
-			"MESSAGE=%s", text,
-			"PRIORITY=%d", level_prio[LOGL_ACCESS],
-			"SYSLOG_IDENTIFIER=wsinetd",
-			"WSINETD_PEER=%s", r->peer,
-			"WSINETD_PATH=%s", r->path,
-			"WSINETD_PROTOCOL=%s", r->protocol ? r->protocol : "",
-			"WSINETD_USER=%s", r->user ? r->user : "",
-			"WSINETD_CLOSE=%s", r->close_sent ? cs : "",
-			"WSINETD_PEER_CLOSE=%s", r->close_recv ? cr : "",
-			"WSINETD_MSGS_IN=%llu", r->msgs_in,
-			"WSINETD_BYTES_IN=%llu", r->bytes_in,
-			"WSINETD_MSGS_OUT=%llu", r->msgs_out,
-			"WSINETD_BYTES_OUT=%llu", r->bytes_out,
-			"WSINETD_DURATION_MS=%lld", r->duration_ms < 0 ? 0 : r->duration_ms,
-			"WSINETD_PROGRAM_STATUS=%s", r->program_status ? r->program_status : "",
-			"WSINETD_EXIT_STATUS=%d", r->exit_status,
-			"WSINETD_DEFLATE=%s", r->deflate ? "on" : "off",
-			"WSINETD_DEFLATE_SAVED=%lld", r->deflate_saved,
-			NULL) >= 0)
+		uint8_t buf[WS_JOURNAL_ENTRY_MAX];
+		struct journal_entry e;
+		journal_begin(&e, buf, sizeof(buf));
+		journal_add_str(&e, "MESSAGE", text);
+		journal_add_u64(&e, "PRIORITY", (unsigned long long)level_prio[LOGL_ACCESS]);
+		journal_add_str(&e, "SYSLOG_IDENTIFIER", "wsinetd");
+		journal_add_str(&e, "WSINETD_PEER", r->peer);
+		journal_add_str(&e, "WSINETD_PATH", r->path);
+		journal_add_str(&e, "WSINETD_PROTOCOL", r->protocol ? r->protocol : "");
+		journal_add_str(&e, "WSINETD_USER", r->user ? r->user : "");
+		journal_add_str(&e, "WSINETD_CLOSE", r->close_sent ? cs : "");
+		journal_add_str(&e, "WSINETD_PEER_CLOSE", r->close_recv ? cr : "");
+		journal_add_u64(&e, "WSINETD_MSGS_IN", r->msgs_in);
+		journal_add_u64(&e, "WSINETD_BYTES_IN", r->bytes_in);
+		journal_add_u64(&e, "WSINETD_MSGS_OUT", r->msgs_out);
+		journal_add_u64(&e, "WSINETD_BYTES_OUT", r->bytes_out);
+		journal_add_u64(&e, "WSINETD_DURATION_MS",
+				(unsigned long long)(r->duration_ms < 0 ? 0 : r->duration_ms));
+		journal_add_str(&e, "WSINETD_PROGRAM_STATUS",
+				r->program_status ? r->program_status : "");
+		char exit_s[12], saved_s[24];
+		snprintf(exit_s, sizeof(exit_s), "%d", r->exit_status);
+		snprintf(saved_s, sizeof(saved_s), "%lld", r->deflate_saved);
+		journal_add_str(&e, "WSINETD_EXIT_STATUS", exit_s);
+		journal_add_str(&e, "WSINETD_DEFLATE", r->deflate ? "on" : "off");
+		journal_add_str(&e, "WSINETD_DEFLATE_SAVED", saved_s);
+		if (!e.full && journal_send(e.buf, e.len) == 0)
 			return;
 		/* The journal socket is unreachable (RestrictAddressFamilies without AF_UNIX,
-		 * a different mount namespace): fall back to the stream line. */
+		 * a different mount namespace, journald's queue full): the stream line. */
 	}
 	log_msg(LOGL_ACCESS, "%s", text);
 }

@@ -43,9 +43,9 @@ struct access_record {
 	long long deflate_saved;    /* bytes compression saved on the wire (saved=N) */
 };
 
-/* Log the record at LOGL_ACCESS: through sd_journal_sendv() (libsystemd, loaded at first
- * use) with WSINETD_* fields when stderr is the journal, else as one "access peer=...
- * exit=N" text line on stderr. */
+/* Log the record at LOGL_ACCESS: when stderr is the journal, as one entry with WSINETD_*
+ * fields sent to journald's native socket (journal.h; no libsystemd); else, or when that
+ * socket cannot take it, as one "access peer=... exit=N" text line on stderr. */
 void log_access(const struct access_record *r);
 
 #define log_debug(...) log_msg(LOGL_DEBUG, __VA_ARGS__)

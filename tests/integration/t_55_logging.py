@@ -51,6 +51,66 @@ def one_access_line_per_connection():
             s.stop()
 
 
+
+def journal_fields(dgram):
+    """journald's native protocol (https://systemd.io/JOURNAL_NATIVE_PROTOCOL/) → {KEY: bytes}."""
+    out, at = {}, 0
+    while at < len(dgram):
+        nl = dgram.index(b"\n", at)
+        eq = dgram.find(b"=", at, nl)
+        if eq >= 0:
+            out[dgram[at:eq].decode()] = dgram[eq + 1:nl]
+            at = nl + 1
+        else:
+            n = int.from_bytes(dgram[nl + 1:nl + 9], "little")
+            out[dgram[at:nl].decode()] = dgram[nl + 9:nl + 9 + n]
+            at = nl + 9 + n + 1
+    return out
+
+
+def journal_run(mode):
+    """One connection with stderr as the journal, in a private mount namespace whose
+    /run has our own journal socket (journald) or none (journal_ns.py)."""
+    helper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "journal_ns.py")
+    r = subprocess.run(["unshare", "--mount", "--propagation", "private", PY, helper, BIN,
+                        mode, tmpdir()], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60)
+    T.ok(r.returncode == 0, "%s: the namespace helper ran" % mode, r.stderr.decode()[-2000:])
+    return json.loads(r.stdout.decode() or "{}")
+
+
+@test
+def journal_entry_over_the_native_socket():
+    r = journal_run("journald")
+    T.ok(r.get("rc") == 0, "wsinetd exit 0", r)
+    T.ok(r.get("reply", "").startswith(bytes(b"HTTP/1.1 101").hex()), "the handshake went through", r)
+    f = journal_fields(bytes.fromhex(r.get("dgram", "")))
+    T.ok(f.get("WSINETD_PATH") == b"/journal-path", "one datagram with WSINETD_PATH", r)
+    T.eq((f.get("PRIORITY"), f.get("SYSLOG_IDENTIFIER")), (b"6", b"wsinetd"),
+         "PRIORITY=6 and SYSLOG_IDENTIFIER=wsinetd")
+    T.eq((f.get("WSINETD_MSGS_IN"), f.get("WSINETD_BYTES_IN"), f.get("WSINETD_MSGS_OUT"),
+          f.get("WSINETD_CLOSE"), f.get("WSINETD_PEER_CLOSE"), f.get("WSINETD_EXIT_STATUS")),
+         (b"1", b"2", b"1", b"1000", b"1000", b"0"), "the counters and close codes")
+    T.ok(f.get("MESSAGE", b"").startswith(b"access peer=") and b"path=/journal-path" in f.get("MESSAGE", b""),
+         "MESSAGE is the access line", f.get("MESSAGE"))
+    T.eq(sorted(k for k in f if k.startswith("WSINETD_")),
+         sorted("WSINETD_" + k for k in ("PEER", "PATH", "PROTOCOL", "USER", "CLOSE", "PEER_CLOSE",
+                                         "MSGS_IN", "BYTES_IN", "MSGS_OUT", "BYTES_OUT",
+                                         "DURATION_MS", "PROGRAM_STATUS", "EXIT_STATUS",
+                                         "DEFLATE", "DEFLATE_SAVED")),
+         "every WSINETD_ field, once")
+    T.eq(access_lines(r.get("stderr", "")), [], "no access line on the stream as well")
+
+
+@test
+def journal_unreachable_falls_back_to_the_stream():
+    r = journal_run("none")
+    T.ok(r.get("rc") == 0, "wsinetd exit 0", r)
+    lines = access_lines(r.get("stderr", ""))
+    T.ok(len(lines) == 1 and lines[0].startswith("<6>access ") and
+         field(lines[0], "path") == "/journal-path",
+         "no journal socket: the record is the stream line with priority <6>", r.get("stderr"))
+
 @test
 def loglevel_filters():
     for level, want in (("error", 0), ("fatal", 0), ("access", 1), ("info", 0), ("debug", 1)):

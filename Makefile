@@ -13,31 +13,32 @@ CC ?= cc
 # journal's native protocol (journal.c, log.c), which saves every per-connection exec
 # mapping seven more libraries (about 0.7 ms here; a dlopen of libsystemd.so.0 alone added
 # 0.5-0.7 ms, perf stat -r 200).
-# OpenSSL is not linked either: TLS and JWT (tls.c, jwt.c) are built into the plugin
-# wsinetd-openssl.so, loaded only when --ssl or --jwt-key is given (handler/ossl.h); the
-# Accept hash is handler/sha1.c. An exec of wsinetd went from 1.33 ms to about 0.5 ms
-# (README, Performance).
+# OpenSSL is not linked either: TLS and JWT (tls.c, jwt.c) are built into a second
+# executable, wsinetd-openssl (the same program, linked dynamically against OpenSSL and
+# the system's resolver), which wsinetd execs when --ssl, --jwt-key or a host name in
+# --address needs it (handler/ossl.h); the Accept hash is handler/sha1.c.
 PKGS := openssl jansson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -ljansson -lz)
-# jansson and zlib are linked into the executable (STATIC=1, the default): as shared
-# libraries they added 0.11 ms to each exec (0.60 against 0.49 ms for `wsinetd --version`,
-# perf stat -r 300, three interleaved rounds), a quarter of an empty C program's exec.
-# The price: their security updates need a rebuild of wsinetd. `make STATIC=0` links them
-# shared, for packagers who rebuild on such updates anyway.
+# STATIC=1 (the default): wsinetd is a static PIE, with glibc, jansson and zlib inside.
+# No dynamic loader runs at its exec: `wsinetd --version` takes 0.36-0.50 ms of CPU
+# against 0.62-0.75 ms linked dynamically against libc alone (perf stat -r 200, three
+# interleaved rounds), and under systemd-socket-activate --inetd connections/s rose by
+# a quarter at concurrency 1 (README, Performance). wsinetd-openssl stays dynamic, with
+# jansson and zlib linked in. The price: security updates of glibc, jansson and zlib
+# need a rebuild of wsinetd (OpenSSL's do not). `make STATIC=0` links everything shared,
+# for packagers who rebuild on such updates anyway.
 STATIC ?= 1
 ifeq ($(STATIC),1)
-CORE_LIBS := -Wl,-Bstatic -ljansson -lz -Wl,-Bdynamic
+CORE_LINK := -static-pie
+CORE_LIBS := -ljansson -lz
+TWIN_LIBS := -Wl,-Bstatic -ljansson -lz -Wl,-Bdynamic
 else
+CORE_LINK := -pie
 CORE_LIBS := $(shell pkg-config --libs jansson zlib 2>/dev/null || echo -ljansson -lz)
+TWIN_LIBS := $(CORE_LIBS)
 endif
-# The plugin calls back into the executable for log_msg, now_ms and jansson (one copy of
-# jansson per process: its object hash seed is per copy, so a JWT's claims parsed by one
-# copy could not be looked up by another). OpenSSL stays shared: its security updates
-# then reach wsinetd without a rebuild.
 OSSL_LIBS := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
-EXPORTS := -Wl,--export-dynamic-symbol=log_msg,--export-dynamic-symbol=now_ms
-EXPORTS += '-Wl,--export-dynamic-symbol=json_*'
 VERSION := 0.1.0
 
 # -Wconversion without -Wsign-conversion: the sign warnings fire on every size_t/ssize_t
@@ -47,6 +48,7 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DWSINETD_VERSION='"$(VERSION)"' $(WARN) -
 CFLAGS ?= -O2
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 LDHARDEN := -pie -Wl,-z,relro,-z,now
+RELRO := -Wl,-z,relro,-z,now
 SAN := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 PURE := err buf b64 sha1 hdr http_req handshake utf8 frame msg cgienv jsonmode origin cookie jwt pmd deflate
@@ -55,15 +57,17 @@ IO := log config conn child relay listener main
 IO += route http_plain
 IO += auth
 IO += ossl
-# In the plugin only (the executable has ossl.c's forwarders instead); jwt is also in
-# PURE for the unit tests and fuzzers, which link it directly.
-OSSL := tls jwt b64 ossl_plugin
 CORE_PURE := $(filter-out jwt,$(PURE))
+CORE := $(CORE_PURE) $(IO)
+# wsinetd-openssl: the same modules, listener and ossl built with WSINETD_OPENSSL (the
+# resolver; OpenSSL's start instead of the hand-over), plus tls and jwt.
+TWIN_ONLY := listener ossl
+TWIN := $(filter-out $(TWIN_ONLY),$(CORE)) tls jwt
 SRC_PURE := $(PURE:%=handler/%.c)
 HDRS := $(wildcard handler/*.h)
 UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
-all: wsinetd wsinetd-openssl.so build/bench/wsbench
+all: wsinetd wsinetd-openssl build/bench/wsbench
 
 # Each rule makes its own directory: `build/` may already exist for other reasons
 # (install-deps unpacks into build/superservers), so an order-only `| build` is not enough.
@@ -73,12 +77,12 @@ build/%.o: handler/%.c $(HDRS)
 build/asan/%.o: handler/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(SAN) -c -o $@ $<
-build/pic/%.o: handler/%.c $(HDRS)
+build/twin/%.o: handler/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(filter-out -fPIE,$(HARDEN)) -fPIC -fvisibility=hidden $(CFLAGS) -c -o $@ $<
-build/asan/pic/%.o: handler/%.c $(HDRS)
+	$(CC) $(BASE_CFLAGS) $(HARDEN) $(CFLAGS) -DWSINETD_OPENSSL -c -o $@ $<
+build/asan/twin/%.o: handler/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(SAN) -fPIC -fvisibility=hidden -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(SAN) -DWSINETD_OPENSSL -c -o $@ $<
 
 # The dev console page, embedded in the binary as a C array (od + sed: coreutils only).
 build/devconsole_html.h: handler/devconsole.html
@@ -88,14 +92,15 @@ build/devconsole_html.h: handler/devconsole.html
 	  od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; } > $@
 build/devconsole.o build/asan/devconsole.o build/fuzz/obj/devconsole.o: build/devconsole_html.h
 
-wsinetd: $(CORE_PURE:%=build/%.o) $(IO:%=build/%.o)
-	$(CC) $(LDHARDEN) $(LDFLAGS) $(EXPORTS) -o $@ $^ $(CORE_LIBS)
-wsinetd-openssl.so: $(OSSL:%=build/pic/%.o)
-	$(CC) -shared -Wl,-z,relro,-z,now $(LDFLAGS) -o $@ $^ $(OSSL_LIBS)
-build/asan/wsinetd: $(CORE_PURE:%=build/asan/%.o) $(IO:%=build/asan/%.o)
-	$(CC) $(SAN) $(EXPORTS) -o $@ $^ $(CORE_LIBS)
-build/asan/wsinetd-openssl.so: $(OSSL:%=build/asan/pic/%.o)
-	$(CC) $(SAN) -shared -o $@ $^ $(OSSL_LIBS)
+wsinetd: $(CORE:%=build/%.o)
+	$(CC) $(CORE_LINK) $(RELRO) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
+wsinetd-openssl: $(TWIN:%=build/%.o) $(TWIN_ONLY:%=build/twin/%.o)
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(TWIN_LIBS) $(OSSL_LIBS)
+# The sanitizer builds are dynamic (ASan has no static runtime for glibc).
+build/asan/wsinetd: $(CORE:%=build/asan/%.o)
+	$(CC) $(SAN) -o $@ $^ $(TWIN_LIBS)
+build/asan/wsinetd-openssl: $(TWIN:%=build/asan/%.o) $(TWIN_ONLY:%=build/asan/twin/%.o)
+	$(CC) $(SAN) -o $@ $^ $(TWIN_LIBS) $(OSSL_LIBS)
 
 build/tests/%: tests/unit/%.c tests/unit/tap.h $(PURE:%=build/%.o)
 	@mkdir -p $(@D)
@@ -132,8 +137,8 @@ deps:
 
 # Everything `make check` runs ends in prove's summary line ("Result: PASS").
 check: deps
-	$(MAKE) wsinetd wsinetd-openssl.so build/asan/wsinetd build/asan/wsinetd-openssl.so unit-bins
-	WSINETD=$(CURDIR)/wsinetd WSINETD_ASAN=$(CURDIR)/build/asan/wsinetd \
+	$(MAKE) wsinetd wsinetd-openssl build/asan/wsinetd build/asan/wsinetd-openssl unit-bins
+	WSINETD=$(CURDIR)/wsinetd WSINETD_ASAN=$(CURDIR)/build/asan/wsinetd WSINETD_STATIC=$(STATIC) \
 	  prove --timer -e '' $(UNIT:%=build/tests/%) $(UNIT:%=build/asan/tests/%) \
 	  $(sort $(wildcard tests/*/t_*))
 
@@ -143,23 +148,23 @@ build/bench/wsbench: bench/wsbench.c
 	@mkdir -p build/bench
 	$(CC) $(BASE_CFLAGS) $(HARDEN) $(CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $< -lcrypto
 
-bench: deps wsinetd wsinetd-openssl.so build/bench/wsbench
+bench: deps wsinetd wsinetd-openssl build/bench/wsbench
 	bench/install-deps
 	/usr/bin/python3 bench/run.py
 	/usr/bin/python3 bench/tls.py
 
 # Refresh the README's dev console picture (docs/devconsole.png) from the browser test.
-screenshot: deps wsinetd wsinetd-openssl.so
+screenshot: deps wsinetd wsinetd-openssl
 	WSINETD=$(CURDIR)/wsinetd WSINETD_UPDATE_DOCS=1 tests/browser/t_80_devconsole.js
 
-run: deps wsinetd wsinetd-openssl.so
+run: deps wsinetd wsinetd-openssl
 	@echo "wsinetd: serving scripts/greeter.sh with the dev console"
 	@echo "wsinetd: open http://127.0.0.1:8080/ in a browser, Connect, type hi (Ctrl-C here stops it)"
 	./wsinetd --port=8080 --address=127.0.0.1 --devconsole scripts/greeter.sh
 
-install: wsinetd wsinetd-openssl.so
+install: wsinetd wsinetd-openssl
 	install -D -m 0755 wsinetd $(DESTDIR)$(PREFIX)/bin/wsinetd
-	install -D -m 0644 wsinetd-openssl.so $(DESTDIR)$(PREFIX)/lib/wsinetd/wsinetd-openssl.so
+	install -D -m 0755 wsinetd-openssl $(DESTDIR)$(PREFIX)/lib/wsinetd/wsinetd-openssl
 	install -m 0755 scripts/wsinetd-enable scripts/wsinetd-disable $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/wsinetd/scripts $(DESTDIR)$(PREFIX)/share/wsinetd/units/accept-no
 	install -m 0755 $(wildcard scripts/*.sh scripts/*.py) $(DESTDIR)$(PREFIX)/share/wsinetd/scripts/
@@ -170,7 +175,7 @@ install: wsinetd wsinetd-openssl.so
 	install -D -m 0644 wsinetd.1 $(DESTDIR)$(PREFIX)/share/man/man1/wsinetd.1
 
 clean:
-	rm -rf build wsinetd wsinetd-openssl.so
+	rm -rf build wsinetd wsinetd-openssl
 
 .PHONY: all deps check run install clean unit-bins bench fuzz fuzz-bins screenshot
 .DELETE_ON_ERROR:

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -23,6 +25,7 @@
 #include "conn.h"
 #include "handshake.h"
 #include "log.h"
+#include "ossl.h"
 
 #define LISTEN_MAX 16
 /* On shutdown, handlers get SIGTERM (they close with 1001) and this long to finish. */
@@ -176,29 +179,87 @@ static const char *strip_brackets(const char *a, char *buf, size_t len)
 	return a;
 }
 
+size_t listen_addr_numeric(const char *addr, uint16_t port, struct sockaddr_storage out[2],
+			   socklen_t outlen[2])
+{
+	char tmp[INET6_ADDRSTRLEN + 1];
+	const char *host = strip_brackets(addr, tmp, sizeof(tmp));
+	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	size_t n = 0;
+	bool any = host == NULL;
+	if (any || inet_pton(AF_INET, host, &v4.sin_addr) == 1) {
+		memset(&out[n], 0, sizeof(out[n]));
+		memcpy(&out[n], &v4, sizeof(v4));
+		outlen[n++] = sizeof(v4);
+	}
+	if (any || (n == 0 && inet_pton(AF_INET6, host, &v6.sin6_addr) == 1)) {
+		memset(&out[n], 0, sizeof(out[n]));
+		memcpy(&out[n], &v6, sizeof(v6));
+		outlen[n++] = sizeof(v6);
+	}
+	return n;
+}
+
+/* Where to bind for one --address (or none: every address, IPv4 and IPv6): numeric
+ * addresses here; host names only in wsinetd-openssl, which has the system's resolver
+ * (ossl.h: wsinetd hands them over before it gets here). */
+static size_t addresses_of(const char *addr, const char *port, struct sockaddr_storage *out,
+			   socklen_t *outlen, size_t max)
+{
+	uint16_t p = (uint16_t)strtoul(port, NULL, 10); /* 1-65535: config.c */
+	if (max < 2)
+		return 0;
+	size_t n = listen_addr_numeric(addr, p, out, outlen);
+#ifdef WSINETD_OPENSSL
+	if (n == 0) {
+		char tmp[256];
+		const char *host = strip_brackets(addr, tmp, sizeof(tmp));
+		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+					  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+		struct addrinfo *ai;
+		int e = getaddrinfo(host, port, &hints, &ai);
+		if (e != 0) {
+			/* Not an address we can have: a usage error (exit 2), unlike a failed bind. */
+			config_usage_error("--address=%s: %s", addr, gai_strerror(e));
+			return 0;
+		}
+		for (struct addrinfo *a = ai; a && n < max; a = a->ai_next) {
+			if (a->ai_addrlen > sizeof(out[n]))
+				continue;
+			memset(&out[n], 0, sizeof(out[n]));
+			memcpy(&out[n], a->ai_addr, a->ai_addrlen);
+			outlen[n++] = a->ai_addrlen;
+		}
+		freeaddrinfo(ai);
+		return n;
+	}
+#endif
+	if (n == 0)
+		config_usage_error("--address=%s: not a numeric address, and this wsinetd "
+				   "resolves no host names (%s does)", addr, OSSL_EXE);
+	return n;
+}
+
 static int bind_one(const char *addr, const char *port, int *fds, size_t *nfds)
 {
-	char tmp[256];
-	const char *host = strip_brackets(addr, tmp, sizeof(tmp));
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-	struct addrinfo *ai;
-	int e = getaddrinfo(host, port, &hints, &ai);
-	if (e != 0) {
-		/* Not an address we can have: a usage error (exit 2), unlike a failed bind. */
-		config_usage_error("--address=%s: %s", addr ? addr : "*", gai_strerror(e));
+	struct sockaddr_storage ss[LISTEN_MAX];
+	socklen_t sl[LISTEN_MAX];
+	size_t n = addresses_of(addr, port, ss, sl, LISTEN_MAX);
+	if (n == 0)
 		return -2;
-	}
 	int bound = 0;
-	for (struct addrinfo *p = ai; p && *nfds < LISTEN_MAX; p = p->ai_next) {
-		int fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	for (size_t i = 0; i < n && *nfds < LISTEN_MAX; i++) {
+		int family = ss[i].ss_family;
+		int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			continue;
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (p->ai_family == AF_INET6)
+		if (family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, p->ai_addr, p->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+		if (bind(fd, (const struct sockaddr *)&ss[i], sl[i]) != 0 ||
+		    listen(fd, SOMAXCONN) != 0) {
 			log_error("listen on %s port %s: %s", addr ? addr : "*", port, strerror(errno));
 			close(fd);
 			continue;
@@ -206,7 +267,6 @@ static int bind_one(const char *addr, const char *port, int *fds, size_t *nfds)
 		fds[(*nfds)++] = fd;
 		bound++;
 	}
-	freeaddrinfo(ai);
 	return bound > 0 ? 0 : -1;
 }
 

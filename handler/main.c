@@ -563,13 +563,16 @@ int main(int argc, char **argv)
 	 * before any jansson allocation, the --config file's included. */
 	json_set_alloc_funcs(wipe_malloc, wipe_free);
 	ensure_std_fds();
+	if (ossl_start() != 0)
+		return EXIT_USAGE;
 	int r = config_parse(argc, argv, &config);
 	if (r != 0)
 		return r > 0 ? EXIT_CLEAN : EXIT_USAGE;
 	log_init(config.loglevel);
-	/* OpenSSL lives in a plugin loaded only for TLS and JWT (ossl.h): before any socket
-	 * I/O, and in a listener before the first fork. */
-	if ((config.ssl || config.jwt_key) && ossl_load(config.ssl) != 0)
+	/* TLS, JWT and host names need shared libraries, which wsinetd-openssl has
+	 * (ossl.h): wsinetd execs it here, before any socket I/O or signal set-up; there,
+	 * OpenSSL starts. */
+	if (ossl_needed(&config) && ossl_load(argv, config.ssl) != 0)
 		return EXIT_USAGE;
 	if (auth_init(&config) != 0) /* --jwt-key, --auth-command: before any socket I/O */
 		return EXIT_USAGE;

@@ -1,133 +1,199 @@
-/* ossl.c - loads wsinetd-openssl.so (ossl.h) and forwards the tls.h and jwt.h calls to
- * it. */
+/* ossl.c - wsinetd hands over to wsinetd-openssl what needs shared libraries; in
+ * wsinetd-openssl (built with WSINETD_OPENSSL) OpenSSL starts here instead (ossl.h). */
 #include "ossl.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "jwt.h"
+#include "listener.h"
 #include "log.h"
+#include "tls.h"
 
-static const struct ossl_api *api;
+#ifdef WSINETD_OPENSSL
+#include <openssl/crypto.h>
+#endif
 
-/* dir/OSSL_PLUGIN for each candidate dir, relative to the resolved executable. */
-static void *open_plugin(char *tried, size_t tried_len)
+/* wsinetd: OSSL_HANDOFF_ENV was set, so a wsinetd exec'd us under wsinetd-openssl's name. */
+static bool handed_to_us;
+
+int ossl_start(void)
 {
-	static const char *const rel[] = { "", "/../lib/wsinetd" };
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0) {
-		snprintf(tried, tried_len, "/proc/self/exe: %s", strerror(errno));
-		return NULL;
-	}
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (slash == NULL) {
-		snprintf(tried, tried_len, "/proc/self/exe is not a path");
-		return NULL;
-	}
-	*slash = '\0';
-	tried[0] = '\0';
-	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		char path[PATH_MAX];
-		if (snprintf(path, sizeof(path), "%s%s/%s", exe, rel[i], OSSL_PLUGIN) >=
-		    (int)sizeof(path))
-			continue;
-		/* RTLD_NOW: a missing symbol shows here, not in the middle of a connection.
-		 * RTLD_LOCAL: its OpenSSL and tls/jwt symbols stay out of our namespace. */
-		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-		if (h != NULL)
-			return h;
-		size_t used = strlen(tried);
-		snprintf(tried + used, tried_len - used, "%s%s", used ? "; " : "", dlerror());
-	}
-	return NULL;
-}
-
-int ossl_load(bool tls_server)
-{
-	char tried[1024];
-	void *h = open_plugin(tried, sizeof(tried));
-	if (h == NULL) {
-		log_error("TLS and JWT need %s (built and installed with wsinetd): %s",
-			  OSSL_PLUGIN, tried);
+	const char *v = getenv(OSSL_HANDOFF_ENV);
+	if (v == NULL)
+		return 0;
+	handed_to_us = true;
+#ifdef WSINETD_OPENSSL
+	if (strcmp(v, WSINETD_VERSION) != 0) {
+		log_error("%s %s does not belong to wsinetd %.32s (reinstall both from one build)",
+			  OSSL_EXE, WSINETD_VERSION, v);
+		unsetenv(OSSL_HANDOFF_ENV);
 		return -1;
 	}
-	ossl_entry_fn *entry;
-	*(void **)&entry = dlsym(h, OSSL_ENTRY);
-	const struct ossl_api *a = entry ? entry(tls_server) : NULL;
-	if (a == NULL || strcmp(a->version, WSINETD_VERSION) != 0 ||
-	    a->api_size != sizeof(struct ossl_api) || a->config_size != sizeof(struct config) ||
-	    a->transport_size != sizeof(struct transport)) {
-		log_error("%s does not belong to this wsinetd %s (rebuild and reinstall both)",
-			  OSSL_PLUGIN, WSINETD_VERSION);
-		dlclose(h);
-		return -1;
-	}
-	api = a;
+#endif
+	unsetenv(OSSL_HANDOFF_ENV);
 	return 0;
 }
 
-/* --- tls.h ------------------------------------------------------------------------- */
-
-/* tls_init, tls_accept, tls_linger and the jwt_ calls but jwt_key_free run only under
- * --ssl or --jwt-key, whose plugin main() has loaded (or exited): they forward as they
- * are. tls_env, tls_sni and jwt_key_free are also called without it (ossl.h). */
-
-int tls_init(const struct config *cfg)
+bool ossl_needed(const struct config *c)
 {
-	return api->tls_init(cfg);
+	if (c->ssl || c->jwt_key)
+		return true;
+	struct sockaddr_storage ss[2];
+	socklen_t sl[2];
+	for (size_t i = 0; c->port && i < c->naddresses; i++)
+		if (listen_addr_numeric(c->addresses[i], 1, ss, sl) == 0)
+			return true;
+	return false;
 }
 
-enum tls_accept_result tls_accept(struct transport *t, int64_t deadline_ms, const char *peer)
+#ifdef WSINETD_OPENSSL
+
+int ossl_load(char **argv, bool tls_server)
 {
-	return api->tls_accept(t, deadline_ms, peer);
+	(void)argv;
+	/* A JWT verifier needs none of openssl.cnf or the legacy name tables (algorithms
+	 * are fetched through providers: EVP_MAC, EVP_PKEY; never by legacy name), which
+	 * the first fetch would otherwise copy into its name map (3.2M instructions); and
+	 * no clean-up at exit (0.5M). With --ssl we are a TLS server: honour the system's
+	 * openssl.cnf (system-wide crypto policy: MinProtocol, SECLEVEL), as nginx and
+	 * Apache do (README, TLS), and keep the name tables libssl's certificate checks
+	 * look digests up in. */
+	OPENSSL_init_crypto(tls_server ? OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT :
+			    OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+			    OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_ATEXIT, NULL);
+	return 0;
 }
 
-void tls_linger(struct transport *t)
+#else /* wsinetd */
+
+int ossl_load(char **argv, bool tls_server)
 {
-	api->tls_linger(t);
+	(void)tls_server;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		log_error("TLS, JWT and host names need %s: /proc/self/exe: %s", OSSL_EXE,
+			  n < 0 ? strerror(errno) : "empty");
+		return -1;
+	}
+	exe[n] = '\0';
+	if (handed_to_us) {
+		log_error("%s is wsinetd itself, not %s (reinstall both from one build)", exe,
+			  OSSL_EXE);
+		return -1;
+	}
+	char *slash = strrchr(exe, '/');
+	if (slash == NULL) {
+		log_error("TLS, JWT and host names need %s: /proc/self/exe is not a path", OSSL_EXE);
+		return -1;
+	}
+	*slash = '\0';
+	static const char *const rel[] = { "", "/../lib/wsinetd" };
+	char tried[2 * PATH_MAX + 8] = "";
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof(path), "%s%s/%s", exe, rel[i], OSSL_EXE) >=
+		    (int)sizeof(path))
+			continue;
+		if (access(path, X_OK) != 0) {
+			size_t used = strlen(tried);
+			snprintf(tried + used, sizeof(tried) - used, "%s%s: %s", used ? "; " : "",
+				 path, strerror(errno));
+			continue;
+		}
+		if (setenv(OSSL_HANDOFF_ENV, WSINETD_VERSION, 1) != 0) {
+			log_error("%s: %s", OSSL_HANDOFF_ENV, strerror(errno));
+			return -1;
+		}
+		execv(path, argv);
+		log_error("cannot run %s: %s", path, strerror(errno));
+		unsetenv(OSSL_HANDOFF_ENV);
+		return -1;
+	}
+	log_error("TLS, JWT and host names need %s (built and installed with wsinetd): %s",
+		  OSSL_EXE, tried);
+	return -1;
 }
 
+/* Never called in wsinetd: ossl_needed() configurations are wsinetd-openssl's, and
+ * ossl_load() does not return 0 here. Without TLS there is no TLS environment or SNI,
+ * and without a JWT key nothing to free. */
 size_t tls_env(const char **out, size_t max)
 {
-	return api ? api->tls_env(out, max) : 0;
+	(void)out;
+	(void)max;
+	return 0;
 }
 
 const char *tls_sni(void)
 {
-	return api ? api->tls_sni() : NULL;
-}
-
-/* --- jwt.h ------------------------------------------------------------------------- */
-
-int jwt_key_parse(const uint8_t *data, size_t len, struct jwt_key *out, const char **why)
-{
-	return api->jwt_key_parse(data, len, out, why);
+	return NULL;
 }
 
 void jwt_key_free(struct jwt_key *k)
 {
-	if (api)
-		api->jwt_key_free(k);
+	(void)k;
+}
+
+static void unreachable(const char *what)
+{
+	log_error("internal error: %s called in wsinetd (it runs in %s)", what, OSSL_EXE);
+	abort();
+}
+
+int tls_init(const struct config *cfg)
+{
+	(void)cfg;
+	unreachable("tls_init");
+	return -1;
+}
+
+enum tls_accept_result tls_accept(struct transport *t, int64_t deadline_ms, const char *peer)
+{
+	(void)t, (void)deadline_ms, (void)peer;
+	unreachable("tls_accept");
+	return TLS_FAILED;
+}
+
+void tls_linger(struct transport *t)
+{
+	(void)t;
+	unreachable("tls_linger");
+}
+
+int jwt_key_parse(const uint8_t *data, size_t len, struct jwt_key *out, const char **why)
+{
+	(void)data, (void)len, (void)out, (void)why;
+	unreachable("jwt_key_parse");
+	return -1;
 }
 
 unsigned jwt_key_algs(const struct jwt_key *k)
 {
-	return api->jwt_key_algs(k);
+	(void)k;
+	unreachable("jwt_key_algs");
+	return 0;
 }
 
 unsigned jwt_alg_from_name(const char *name, size_t len)
 {
-	return api->jwt_alg_from_name(name, len);
+	(void)name, (void)len;
+	unreachable("jwt_alg_from_name");
+	return 0;
 }
 
 int jwt_verify(const char *token, size_t len, const struct jwt_key *key,
 	       const struct jwt_policy *pol, void **claims_out, unsigned *alg_out,
 	       const char **why)
 {
-	return api->jwt_verify(token, len, key, pol, claims_out, alg_out, why);
+	(void)token, (void)len, (void)key, (void)pol, (void)claims_out, (void)alg_out, (void)why;
+	unreachable("jwt_verify");
+	return -1;
 }
+
+#endif

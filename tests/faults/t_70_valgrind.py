@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """A sample of integration scenarios with the handler under valgrind memcheck:
   valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
-           --errors-for-leak-kinds=definite --trace-children=no ./wsinetd ...
-(the handler itself; the program it execs is not traced), the connection on a
+           --errors-for-leak-kinds=definite --trace-children=no ./wsinetd-openssl ...
+(the handler itself, built dynamically so that memcheck sees its heap; the program it
+execs is not traced), the connection on a
 socketpair as inetd gives it. Scenarios: echo in lines mode, echo in JSON mode (text
 and binary), a refused handshake (426), the program exiting (Close 1000), the client
 closing (Close 1001 answered), a permessage-deflate message when offered.
@@ -28,8 +29,12 @@ def is_asan(path):
         return False
 
 
-# valgrind cannot run a sanitizer build: use the plain one.
-VG_BIN = BIN if not is_asan(BIN) else os.path.join(REPO, "wsinetd")
+# valgrind cannot run a sanitizer build, and memcheck follows the heap only of a
+# dynamically linked program (it replaces malloc through the dynamic loader), which
+# wsinetd with STATIC=1 is not: run wsinetd-openssl, the same program linked dynamically
+# (handler/ossl.h), beside the plain build.
+VG_BIN = os.path.join(os.path.dirname(BIN if not is_asan(BIN) else os.path.join(REPO, "wsinetd")),
+                      "wsinetd-openssl")
 
 
 def vg(args, tag):

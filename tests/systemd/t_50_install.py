@@ -22,11 +22,11 @@ MAN = os.path.join(REPO, "wsinetd.1")
 
 def install():
     # -o: install what `make` built, never rebuild from a test.
-    rc, out, err = run(["make", "-s", "-C", REPO, "-o", "wsinetd", "-o", "wsinetd-openssl.so", "install",
+    rc, out, err = run(["make", "-s", "-C", REPO, "-o", "wsinetd", "-o", "wsinetd-openssl", "install",
                         "PREFIX=" + PREFIX, "DESTDIR=" + dest], timeout=120)
     T.eq(rc, 0, "make install PREFIX=%s DESTDIR=... exits 0" % PREFIX, out + err)
     want = {
-        "bin/wsinetd": 0o755, "lib/wsinetd/wsinetd-openssl.so": 0o644,
+        "bin/wsinetd": 0o755, "lib/wsinetd/wsinetd-openssl": 0o755,
         "bin/wsinetd-enable": 0o755, "bin/wsinetd-disable": 0o755,
         "share/man/man1/wsinetd.1": 0o644,
         "share/wsinetd/scripts/greeter.sh": 0o755, "share/wsinetd/scripts/count.sh": 0o755,

@@ -36,7 +36,7 @@ def walkthrough():
     rc, out, err = box.exec("mount", "-t", "tmpfs", "-o", "mode=0755", "wsinetd-t60", "/usr/local")
     T.eq(rc, 0, "an empty /usr/local inside the box", err)
     # `make install` must not rebuild: the checkout is read-only inside the box.
-    stale = run(["make", "-q", "-C", REPO, "wsinetd", "wsinetd-openssl.so"])[0] != 0
+    stale = run(["make", "-q", "-C", REPO, "wsinetd", "wsinetd-openssl"])[0] != 0
     printed = None
     for line in [l.strip() for l in blocks[0].splitlines() if l.strip()]:
         if line.startswith("/usr/bin/python3 -m websockets"):
@@ -46,7 +46,7 @@ def walkthrough():
             continue
         if line == "make install" and stale:
             T.diag("wsinetd is older than its sources (someone edits them): make -o ... install")
-            line = "make -o wsinetd -o wsinetd-openssl.so install"
+            line = "make -o wsinetd -o wsinetd-openssl install"
         if line.startswith("systemctl enable --now"):
             T.eq(line, printed, "README: the systemctl line is the one wsinetd-enable printed")
         rc, out, err = sh(line)

@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""What needs shared libraries runs in wsinetd-openssl (handler/ossl.h): a plain endpoint
+maps no OpenSSL (with the default STATIC=1 build, no shared object at all); --jwt-key,
+--ssl and a host name in --address make wsinetd exec wsinetd-openssl, found beside the
+executable or in ../lib/wsinetd (the make install layout), in the same process; the
+hand-over variable never reaches the program; a missing wsinetd-openssl, one of another
+version, or wsinetd installed under its name is a one-line start-up error (exit 2)
+before any socket I/O."""
+import os, shutil, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wslib import *  # noqa
+
+D = tmpdir()
+SECRET = os.path.join(D, "secret.key")
+with open(SECRET, "w") as f:
+    f.write("a secret that is long enough to be used as an HS256 key\n")
+TWIN = os.path.join(os.path.dirname(BIN), "wsinetd-openssl")
+CRYPTO_RE = re.compile(r"libssl|libcrypto|wsinetd-openssl")
+HANDOFF_ENV = "WSINETD_OPENSSL_FOR"
+
+
+def crypto_maps(pid):
+    return sorted({ln.split()[-1] for ln in read_text("/proc/%d/maps" % pid).splitlines()
+                   if CRYPTO_RE.search(ln)})
+
+
+def exe_of(pid):
+    try:
+        return os.readlink("/proc/%d/exe" % pid)
+    except OSError:
+        return None
+
+
+@test
+def plain_handler_maps_no_openssl():
+    out = os.path.join(D, "maps.txt")
+    prog = write_script(D, "maps.sh", "#!/bin/sh\ncat /proc/$PPID/maps > %s\necho mapped\n"
+                        "exec cat\n" % out)
+    with Server([prog], mode="inetd") as s:
+        c = RawClient(s.port)
+        c.handshake()
+        T.eq(c.recv_frame().payload, b"mapped", "the program ran under a plain handler")
+        c.close()
+    maps = read_text(out, "")
+    T.ok(os.path.basename(BIN) in maps, "the handler's maps were read (it is the program's parent)",
+         maps[:300])
+    T.eq([ln for ln in maps.splitlines() if CRYPTO_RE.search(ln)], [],
+         "the handler (the program's parent) maps no OpenSSL")
+    if os.environ.get("WSINETD_STATIC", "1") == "1" and "asan" not in BIN:
+        T.eq(sorted({ln.split()[-1] for ln in maps.splitlines() if ".so" in ln.split()[-1]}), [],
+             "STATIC=1: the handler maps no shared object, not even libc or the loader")
+    with Server([prog], mode="listen") as s:
+        T.eq(crypto_maps(s.pid), [], "a plain listener maps no OpenSSL")
+        T.eq(exe_of(s.pid), os.path.realpath(BIN), "a plain listener is wsinetd itself")
+
+
+@test
+def jwt_key_runs_wsinetd_openssl():
+    with Server(["--jwt-key=" + SECRET, "cat"], mode="listen") as s:
+        T.eq(exe_of(s.pid), os.path.realpath(TWIN),
+             "--jwt-key: the listener's process became wsinetd-openssl (same pid)")
+        T.ok(any("libcrypto" in p for p in crypto_maps(s.pid)),
+             "--jwt-key: it maps libcrypto", repr(crypto_maps(s.pid)))
+
+
+def listener(args, binary=None):
+    port = free_port()
+    err = os.path.join(D, "listener-%d.err" % port)
+    with open(err, "wb") as ef:
+        p = subprocess.Popen([binary or BIN, "--port=%d" % port] + args, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=ef, start_new_session=True,
+                             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    return p, port, err
+
+
+@test
+def host_name_address_runs_wsinetd_openssl():
+    prog = write_script(D, "env.sh", '#!/bin/sh\necho "[${%s-unset}]"\n' % HANDOFF_ENV)
+    p, port, err = listener(["--address=localhost", "--passenv=" + HANDOFF_ENV, prog])
+    try:
+        T.ok(wait_until(lambda: is_listening(port), 5), "--address=localhost: it listens",
+             read_text(err))
+        T.eq(exe_of(p.pid), os.path.realpath(TWIN), "a host name: wsinetd-openssl resolves it")
+        c = RawClient(port)
+        c.handshake()
+        T.eq(c.recv_frame(5).payload, b"[unset]",
+             "the program never sees the hand-over variable, even through --passenv")
+        c.close()
+    finally:
+        kill_pid(p.pid, signal.SIGTERM)
+        p.wait(10)
+    p, port, err = listener(["--address=127.0.0.1", "cat"])
+    try:
+        T.ok(wait_until(lambda: is_listening(port), 5), "--address=127.0.0.1: it listens")
+        T.eq(exe_of(p.pid), os.path.realpath(BIN), "a numeric address: wsinetd itself")
+    finally:
+        kill_pid(p.pid, signal.SIGTERM)
+        p.wait(10)
+    p, port, err = listener(["--address=no-such-host.invalid", "cat"])
+    T.eq(p.wait(10), 2, "a name that does not resolve: exit 2 (a usage error)")
+    T.ok("--address=no-such-host.invalid" in read_text(err), "and says which", read_text(err))
+
+
+def copy_binary(where, name="wsinetd", src=None):
+    os.makedirs(where, exist_ok=True)
+    b = os.path.join(where, name)
+    shutil.copy2(src or BIN, b)
+    return b
+
+
+@test
+def installed_layout():
+    root = os.path.join(D, "prefix")
+    b = copy_binary(os.path.join(root, "bin"))
+    twin = copy_binary(os.path.join(root, "lib", "wsinetd"), "wsinetd-openssl", TWIN)
+    with Server(["--jwt-key=" + SECRET, "cat"], mode="listen", binary=b) as s:
+        T.eq(exe_of(s.pid), twin, "bin/wsinetd ran lib/wsinetd/wsinetd-openssl")
+
+
+def refused(binary, opt, want, env=None):
+    req = build_request("/", std_headers(80))
+    rc, out, err = run_pipes(opt + ["cat"], req, binary=binary, env=env)
+    T.eq(rc, 2, "%s: exit 2 (%s)" % (" ".join(opt) or "no option", err.strip()))
+    T.ok(want in err and err.count("\n") == 1, "%s: one line saying %r" % (" ".join(opt), want), err)
+    T.eq(out, b"", "%s: nothing written to the connection" % " ".join(opt))
+
+
+@test
+def missing_or_foreign_openssl_build():
+    alone = copy_binary(os.path.join(D, "alone"))
+    for opt in (["--jwt-key=" + SECRET], ["--ssl", "--sslcert=/nonexistent.pem",
+                                          "--sslkey=/nonexistent.pem"],
+                ["--port=1", "--address=localhost"]):
+        refused(alone, opt, "wsinetd-openssl")
+    req = build_request("/", std_headers(80))
+    rc, out, err = run_pipes(["cat"], req, binary=alone)
+    T.ok(out.startswith(b"HTTP/1.1 101 "),
+         "without TLS, JWT or a host name wsinetd-openssl is not needed", "rc=%r err=%s" % (rc, err))
+    # wsinetd-openssl started for another version: directly, and from a wsinetd whose
+    # version string was patched (so the one it passes is really checked).
+    refused(TWIN, ["--jwt-key=" + SECRET], "does not belong", env={HANDOFF_ENV: "9.9.9"})
+    version = subprocess.run([BIN, "--version"], stdout=subprocess.PIPE, text=True).stdout.split()[-1]
+    old = version.encode() + b"\0"
+    other = os.path.join(D, "other")
+    with open(BIN, "rb") as f:
+        data = f.read()
+    T.ok(data.count(old) >= 1, "wsinetd holds its version string (%s)" % version)
+    b = os.path.join(other, "wsinetd")
+    os.makedirs(other, exist_ok=True)
+    with open(b, "wb") as f:
+        f.write(data.replace(old, b"9" * (len(old) - 1) + b"\0"))
+    os.chmod(b, 0o755)
+    copy_binary(other, "wsinetd-openssl", TWIN)
+    refused(b, ["--jwt-key=" + SECRET], "does not belong")
+    # wsinetd installed under the other name: refused, not exec'd again and again.
+    selfish = os.path.join(D, "selfish")
+    w = copy_binary(selfish)
+    copy_binary(selfish, "wsinetd-openssl")
+    refused(w, ["--jwt-key=" + SECRET], "is wsinetd itself")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -563,6 +563,9 @@ int main(int argc, char **argv)
 	 * before any jansson allocation, the --config file's included. */
 	json_set_alloc_funcs(wipe_malloc, wipe_free);
 	ensure_std_fds();
+	/* Under inetd stderr may be the connection itself: from the first message on (a
+	 * usage error, a missing wsinetd-openssl), nothing but the protocol goes there. */
+	detach_stderr_from(0);
 	if (ossl_start() != 0)
 		return EXIT_USAGE;
 	int r = config_parse(argc, argv, &config);
@@ -615,6 +618,5 @@ int main(int argc, char **argv)
 		close(devnull);
 		return listener_run(&config, &fd, 1);
 	}
-	detach_stderr_from(0);
-	return handle_connection(&config, 0, 1, true); /* inetd style */
+	return handle_connection(&config, 0, 1, true); /* inetd style; stderr: see above */
 }

@@ -6,7 +6,7 @@ executable or in ../lib/wsinetd (the make install layout), in the same process; 
 hand-over variable never reaches the program; a missing wsinetd-openssl, one of another
 version, or wsinetd installed under its name is a one-line start-up error (exit 2)
 before any socket I/O."""
-import os, shutil, sys
+import os, shutil, socket, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wslib import *  # noqa
 
@@ -152,6 +152,28 @@ def missing_or_foreign_openssl_build():
     os.chmod(b, 0o755)
     copy_binary(other, "wsinetd-openssl", TWIN)
     refused(b, ["--jwt-key=" + SECRET], "does not belong")
+    # Under inetd stderr is often the connection itself: a start-up error must not be
+    # written there (garbage to a TLS client, and it would show the install paths).
+    for opt in (["--jwt-key=" + SECRET], ["--ssl", "--sslcert=/x.pem", "--sslkey=/x.pem"],
+                ["--no-such-option"]):
+        ours, theirs = socket.socketpair()
+        p = subprocess.Popen([alone] + opt + ["cat"], stdin=theirs, stdout=theirs, stderr=theirs,
+                             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                             start_new_session=True)
+        theirs.close()
+        ours.settimeout(10)
+        got = b""
+        try:
+            while True:
+                d = ours.recv(4096)
+                if not d:
+                    break
+                got += d
+        except OSError as e:
+            got += repr(e).encode()
+        ours.close()
+        T.eq((p.wait(10), got), (2, b""),
+             "%s with stderr on the connection: exit 2 and not a byte to the client" % opt[0])
     # wsinetd installed under the other name: refused, not exec'd again and again.
     selfish = os.path.join(D, "selfish")
     w = copy_binary(selfish)

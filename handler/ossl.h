@@ -12,8 +12,9 @@
  *   --address HOST by name      getaddrinfo(3) with the system's NSS modules
  * main() asks ossl_needed() right after parsing the command line; wsinetd then execs
  * wsinetd-openssl with the same arguments and environment (ossl_load), before any other
- * descriptor is opened, any signal touched or any byte read: the process keeps its PID
- * (LISTEN_PID still matches) and its descriptors. wsinetd-openssl's ossl_load() starts
+ * descriptor is opened, any signal touched or any byte of the connection read: the
+ * process keeps its PID (LISTEN_PID still matches) and its descriptors. A --config file
+ * is read by both (documented: not a pipe). wsinetd-openssl's ossl_load() starts
  * OpenSSL instead.
  *
  * Where: next to the executable (the build tree: ./wsinetd-openssl beside ./wsinetd),

@@ -52,18 +52,18 @@ def one_access_line_per_connection():
 
 
 
-def journal_fields(dgram):
-    """journald's native protocol (https://systemd.io/JOURNAL_NATIVE_PROTOCOL/) → {KEY: bytes}."""
-    out, at = {}, 0
+def journal_pairs(dgram):
+    """journald's native protocol (https://systemd.io/JOURNAL_NATIVE_PROTOCOL/) → [(KEY, bytes)]."""
+    out, at = [], 0
     while at < len(dgram):
         nl = dgram.index(b"\n", at)
         eq = dgram.find(b"=", at, nl)
         if eq >= 0:
-            out[dgram[at:eq].decode()] = dgram[eq + 1:nl]
+            out.append((dgram[at:eq].decode(), dgram[eq + 1:nl]))
             at = nl + 1
         else:
             n = int.from_bytes(dgram[nl + 1:nl + 9], "little")
-            out[dgram[at:nl].decode()] = dgram[nl + 9:nl + 9 + n]
+            out.append((dgram[at:nl].decode(), dgram[nl + 9:nl + 9 + n]))
             at = nl + 9 + n + 1
     return out
 
@@ -84,7 +84,8 @@ def journal_entry_over_the_native_socket():
     r = journal_run("journald")
     T.ok(r.get("rc") == 0, "wsinetd exit 0", r)
     T.ok(r.get("reply", "").startswith(bytes(b"HTTP/1.1 101").hex()), "the handshake went through", r)
-    f = journal_fields(bytes.fromhex(r.get("dgram", "")))
+    pairs = journal_pairs(bytes.fromhex(r.get("dgram", "")))
+    f = dict(pairs)
     T.ok(f.get("WSINETD_PATH") == b"/journal-path", "one datagram with WSINETD_PATH", r)
     T.eq((f.get("PRIORITY"), f.get("SYSLOG_IDENTIFIER")), (b"6", b"wsinetd"),
          "PRIORITY=6 and SYSLOG_IDENTIFIER=wsinetd")
@@ -93,7 +94,7 @@ def journal_entry_over_the_native_socket():
          (b"1", b"2", b"1", b"1000", b"1000", b"0"), "the counters and close codes")
     T.ok(f.get("MESSAGE", b"").startswith(b"access peer=") and b"path=/journal-path" in f.get("MESSAGE", b""),
          "MESSAGE is the access line", f.get("MESSAGE"))
-    T.eq(sorted(k for k in f if k.startswith("WSINETD_")),
+    T.eq(sorted(k for k, _ in pairs if k.startswith("WSINETD_")),
          sorted("WSINETD_" + k for k in ("PEER", "PATH", "PROTOCOL", "USER", "CLOSE", "PEER_CLOSE",
                                          "MSGS_IN", "BYTES_IN", "MSGS_OUT", "BYTES_OUT",
                                          "DURATION_MS", "PROGRAM_STATUS", "EXIT_STATUS",

@@ -252,8 +252,14 @@ static int bind_one(const char *addr, const char *port, int *fds, size_t *nfds)
 	for (size_t i = 0; i < n && *nfds < LISTEN_MAX; i++) {
 		int family = ss[i].ss_family;
 		int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0)
+		if (fd < 0) {
+			/* Every address by default: a host without IPv6 serves IPv4 quietly. */
+			bool any = addr == NULL || *addr == '\0' || strcmp(addr, "*") == 0;
+			if (!(any && errno == EAFNOSUPPORT))
+				log_error("listen on %s port %s: %s", addr ? addr : "*", port,
+					  strerror(errno));
 			continue;
+		}
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (family == AF_INET6)

@@ -111,5 +111,32 @@ def listener_handles_refusals():
         s.stop()
 
 
+@test
+def socket_failure_is_reported():
+    # RLIMIT_NOFILE 8 and eight addresses to listen on: after stdin, stdout, stderr and
+    # five listening sockets no descriptor is left for the sixth (whatever the program
+    # loader needed at start is closed by then): exit 5 with a line that says why, not a
+    # silent exit.
+    import resource
+    port = free_port()
+    err = os.path.join(MARK, "nofile.err")
+    addrs = ["--address=127.0.0.%d" % i for i in range(1, 9)]
+    with open(err, "wb") as ef:
+        p = subprocess.Popen([BIN, "--port=%d" % port] + addrs + ["cat"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef,
+                             # LeakSanitizer (an ASan build) needs a descriptor at exit.
+                             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                                  "ASAN_OPTIONS": "detect_leaks=0"},
+                             start_new_session=True, close_fds=True,
+                             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (8, 8)))
+    try:
+        rc = p.wait(10)
+    except subprocess.TimeoutExpired:
+        kill_pid(p.pid)
+        rc = p.wait()
+    T.eq(rc, 5, "no descriptor for a listening socket: exit 5")
+    T.ok(re.search(r"listen on 127\.0\.0\.\d port %d: Too many open files" % port, read_text(err)),
+         "and a line saying why", read_text(err))
+
 if __name__ == "__main__":
     sys.exit(main())

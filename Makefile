@@ -93,15 +93,19 @@ build/devconsole_html.h: handler/devconsole.html
 	  od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; } > $@
 build/devconsole.o build/asan/devconsole.o build/fuzz/obj/devconsole.o: build/devconsole_html.h
 
-wsinetd: $(CORE:%=build/%.o)
-	$(CC) $(CORE_LINK) $(RELRO) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
-wsinetd-openssl: $(TWIN:%=build/%.o) $(TWIN_ONLY:%=build/twin/%.o)
-	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(TWIN_LIBS) $(OSSL_LIBS)
+# Another STATIC relinks: the executables depend on a file named after its value.
+LINKED := build/linked-STATIC-$(STATIC)
+$(LINKED):
+	@mkdir -p build && rm -f build/linked-STATIC-* && touch $@
+wsinetd: $(CORE:%=build/%.o) $(LINKED)
+	$(CC) $(CORE_LINK) $(RELRO) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CORE_LIBS)
+wsinetd-openssl: $(TWIN:%=build/%.o) $(TWIN_ONLY:%=build/twin/%.o) $(LINKED)
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $(filter %.o,$^) $(TWIN_LIBS) $(OSSL_LIBS)
 # The sanitizer builds are dynamic (ASan has no static runtime for glibc).
-build/asan/wsinetd: $(CORE:%=build/asan/%.o)
-	$(CC) $(SAN) -o $@ $^ $(TWIN_LIBS)
-build/asan/wsinetd-openssl: $(TWIN:%=build/asan/%.o) $(TWIN_ONLY:%=build/asan/twin/%.o)
-	$(CC) $(SAN) -o $@ $^ $(TWIN_LIBS) $(OSSL_LIBS)
+build/asan/wsinetd: $(CORE:%=build/asan/%.o) $(LINKED)
+	$(CC) $(SAN) -o $@ $(filter %.o,$^) $(TWIN_LIBS)
+build/asan/wsinetd-openssl: $(TWIN:%=build/asan/%.o) $(TWIN_ONLY:%=build/asan/twin/%.o) $(LINKED)
+	$(CC) $(SAN) -o $@ $(filter %.o,$^) $(TWIN_LIBS) $(OSSL_LIBS)
 
 build/tests/%: tests/unit/%.c tests/unit/tap.h $(PURE:%=build/%.o)
 	@mkdir -p $(@D)

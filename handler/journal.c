@@ -1,6 +1,8 @@
 /* journal.c - journald native protocol entries (journal.h). */
 #include "journal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "limits.h"
@@ -49,13 +51,14 @@ void journal_add_str(struct journal_entry *e, const char *key, const char *s)
 	journal_add(e, key, s, strnlen(s, WS_JOURNAL_VALUE_MAX));
 }
 
-void journal_add_u64(struct journal_entry *e, const char *key, unsigned long long v)
+void journal_addf(struct journal_entry *e, const char *key, const char *fmt, ...)
 {
-	char digits[20];
-	size_t n = sizeof(digits);
-	do {
-		digits[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	journal_add(e, key, digits + n, sizeof(digits) - n);
+	char v[JOURNAL_FORMAT_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(v, sizeof(v), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	journal_add(e, key, v, (size_t)n < sizeof(v) ? (size_t)n : sizeof(v) - 1);
 }

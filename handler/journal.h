@@ -24,6 +24,10 @@ void journal_begin(struct journal_entry *e, uint8_t *buf, size_t cap);
 void journal_add(struct journal_entry *e, const char *key, const void *value, size_t len);
 /* A NUL-terminated value (cut at WS_JOURNAL_VALUE_MAX, so s needs no terminator there). */
 void journal_add_str(struct journal_entry *e, const char *key, const char *s);
-void journal_add_u64(struct journal_entry *e, const char *key, unsigned long long v);
+/* A short value formatted with printf (numbers, words): cut at JOURNAL_FORMAT_MAX - 1
+ * bytes. */
+#define JOURNAL_FORMAT_MAX 64
+__attribute__((format(printf, 3, 4)))
+void journal_addf(struct journal_entry *e, const char *key, const char *fmt, ...);
 
 #endif

@@ -140,7 +140,7 @@ void log_access(const struct access_record *r)
 		struct journal_entry e;
 		journal_begin(&e, buf, sizeof(buf));
 		journal_add_str(&e, "MESSAGE", text);
-		journal_add_u64(&e, "PRIORITY", (unsigned long long)level_prio[LOGL_ACCESS]);
+		journal_addf(&e, "PRIORITY", "%d", level_prio[LOGL_ACCESS]);
 		journal_add_str(&e, "SYSLOG_IDENTIFIER", "wsinetd");
 		journal_add_str(&e, "WSINETD_PEER", r->peer);
 		journal_add_str(&e, "WSINETD_PATH", r->path);
@@ -148,20 +148,17 @@ void log_access(const struct access_record *r)
 		journal_add_str(&e, "WSINETD_USER", r->user ? r->user : "");
 		journal_add_str(&e, "WSINETD_CLOSE", r->close_sent ? cs : "");
 		journal_add_str(&e, "WSINETD_PEER_CLOSE", r->close_recv ? cr : "");
-		journal_add_u64(&e, "WSINETD_MSGS_IN", r->msgs_in);
-		journal_add_u64(&e, "WSINETD_BYTES_IN", r->bytes_in);
-		journal_add_u64(&e, "WSINETD_MSGS_OUT", r->msgs_out);
-		journal_add_u64(&e, "WSINETD_BYTES_OUT", r->bytes_out);
-		journal_add_u64(&e, "WSINETD_DURATION_MS",
-				(unsigned long long)(r->duration_ms < 0 ? 0 : r->duration_ms));
+		journal_addf(&e, "WSINETD_MSGS_IN", "%llu", r->msgs_in);
+		journal_addf(&e, "WSINETD_BYTES_IN", "%llu", r->bytes_in);
+		journal_addf(&e, "WSINETD_MSGS_OUT", "%llu", r->msgs_out);
+		journal_addf(&e, "WSINETD_BYTES_OUT", "%llu", r->bytes_out);
+		journal_addf(&e, "WSINETD_DURATION_MS", "%lld",
+			     r->duration_ms < 0 ? 0 : r->duration_ms);
 		journal_add_str(&e, "WSINETD_PROGRAM_STATUS",
 				r->program_status ? r->program_status : "");
-		char exit_s[12], saved_s[24];
-		snprintf(exit_s, sizeof(exit_s), "%d", r->exit_status);
-		snprintf(saved_s, sizeof(saved_s), "%lld", r->deflate_saved);
-		journal_add_str(&e, "WSINETD_EXIT_STATUS", exit_s);
+		journal_addf(&e, "WSINETD_EXIT_STATUS", "%d", r->exit_status);
 		journal_add_str(&e, "WSINETD_DEFLATE", r->deflate ? "on" : "off");
-		journal_add_str(&e, "WSINETD_DEFLATE_SAVED", saved_s);
+		journal_addf(&e, "WSINETD_DEFLATE_SAVED", "%lld", r->deflate_saved);
 		if (!e.full && journal_send(e.buf, e.len) == 0)
 			return;
 		/* The journal socket is unreachable (RestrictAddressFamilies without AF_UNIX,

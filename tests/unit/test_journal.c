@@ -1,5 +1,6 @@
 /* test_journal.c - journald native protocol entries: text and binary fields, values cut
- * at WS_JOURNAL_VALUE_MAX, an entry that does not fit marked full. A small decoder
+ * at WS_JOURNAL_VALUE_MAX (formatted ones at JOURNAL_FORMAT_MAX), an entry that does not
+ * fit marked full. A small decoder
  * written from the protocol's description reads every entry back. */
 #include "tap.h"
 
@@ -74,15 +75,26 @@ int main(void)
 
 	journal_begin(&e, buf, sizeof(buf));
 	journal_add_str(&e, "MESSAGE", "access peer=127.0.0.1:80 path=/");
-	journal_add_u64(&e, "PRIORITY", 6);
+	journal_addf(&e, "PRIORITY", "%d", 6);
 	journal_add_str(&e, "WSINETD_USER", "");
-	journal_add_u64(&e, "WSINETD_BYTES_IN", 18446744073709551615ULL);
-	journal_add_u64(&e, "WSINETD_MSGS_IN", 0);
+	journal_addf(&e, "WSINETD_BYTES_IN", "%llu", 18446744073709551615ULL);
+	journal_addf(&e, "WSINETD_MSGS_IN", "%llu", 0ULL);
 	const char *text = "MESSAGE=access peer=127.0.0.1:80 path=/\nPRIORITY=6\nWSINETD_USER=\n"
 			   "WSINETD_BYTES_IN=18446744073709551615\nWSINETD_MSGS_IN=0\n";
 	ok(!e.full && e.len == strlen(text) && memcmp(buf, text, e.len) == 0,
 	   "text fields: KEY=VALUE lines, numbers in decimal, an empty value kept");
 	is_int(count_fields(&e), 5, "the decoder reads five fields back");
+
+	/* journal_addf: signed numbers, and a longer result cut at JOURNAL_FORMAT_MAX - 1. */
+	journal_begin(&e, buf, sizeof(buf));
+	journal_addf(&e, "WSINETD_DEFLATE_SAVED", "%lld", -2LL);
+	journal_addf(&e, "K", "%0100d", 7);
+	want_field(&e, 0, "WSINETD_DEFLATE_SAVED", "-2", 2, "a negative number");
+	{
+		char want[JOURNAL_FORMAT_MAX - 1];
+		memset(want, '0', sizeof(want));
+		want_field(&e, 1, "K", want, sizeof(want), "a formatted value cut at JOURNAL_FORMAT_MAX - 1");
+	}
 
 	/* A newline in a value: the binary form, length little-endian. */
 	journal_begin(&e, buf, sizeof(buf));

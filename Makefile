@@ -53,7 +53,7 @@ RELRO := -Wl,-z,relro,-z,now
 SAN := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 PURE := err buf b64 sha1 hdr http_req handshake utf8 frame msg cgienv jsonmode origin cookie jwt pmd deflate
-PURE += urlpath mime httpdate http_resp cgiresp devconsole journal
+PURE += urlpath mime httpdate http_resp cgiresp devconsole journal addr
 IO := log config conn child relay listener main
 IO += route http_plain
 IO += auth

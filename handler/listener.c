@@ -2,9 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <arpa/inet.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -20,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "child.h"
 #include "err.h"
 #include "conn.h"
@@ -165,42 +164,6 @@ static void handlers_reap(struct handlers *h, int taken_rfd, struct listen_share
 	}
 }
 
-/* "[::1]" → "::1"; "" or "*" → NULL (all addresses). */
-static const char *strip_brackets(const char *a, char *buf, size_t len)
-{
-	if (a == NULL || *a == '\0' || strcmp(a, "*") == 0)
-		return NULL;
-	size_t n = strlen(a);
-	if (a[0] == '[' && n >= 2 && a[n - 1] == ']' && n - 2 < len) {
-		memcpy(buf, a + 1, n - 2);
-		buf[n - 2] = '\0';
-		return buf;
-	}
-	return a;
-}
-
-size_t listen_addr_numeric(const char *addr, uint16_t port, struct sockaddr_storage out[2],
-			   socklen_t outlen[2])
-{
-	char tmp[INET6_ADDRSTRLEN + 1];
-	const char *host = strip_brackets(addr, tmp, sizeof(tmp));
-	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	size_t n = 0;
-	bool any = host == NULL;
-	if (any || inet_pton(AF_INET, host, &v4.sin_addr) == 1) {
-		memset(&out[n], 0, sizeof(out[n]));
-		memcpy(&out[n], &v4, sizeof(v4));
-		outlen[n++] = sizeof(v4);
-	}
-	if (any || (n == 0 && inet_pton(AF_INET6, host, &v6.sin6_addr) == 1)) {
-		memset(&out[n], 0, sizeof(out[n]));
-		memcpy(&out[n], &v6, sizeof(v6));
-		outlen[n++] = sizeof(v6);
-	}
-	return n;
-}
-
 /* Where to bind for one --address (or none: every address, IPv4 and IPv6): numeric
  * addresses here; host names only in wsinetd-openssl, which has the system's resolver
  * (ossl.h: wsinetd hands them over before it gets here). */
@@ -210,11 +173,11 @@ static size_t addresses_of(const char *addr, const char *port, struct sockaddr_s
 	uint16_t p = (uint16_t)strtoul(port, NULL, 10); /* 1-65535: config.c */
 	if (max < 2)
 		return 0;
-	size_t n = listen_addr_numeric(addr, p, out, outlen);
+	size_t n = addr_numeric(addr, p, out, outlen);
 #ifdef WSINETD_OPENSSL
 	if (n == 0) {
 		char tmp[256];
-		const char *host = strip_brackets(addr, tmp, sizeof(tmp));
+		const char *host = addr_host(addr, tmp, sizeof(tmp));
 		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
 					  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 		struct addrinfo *ai;

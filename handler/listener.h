@@ -12,20 +12,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <sys/socket.h>
 
 #include "config.h"
 
 /* Serve until SIGTERM/SIGINT/SIGHUP. fds: inherited listening sockets, or NULL to bind
  * cfg->port on cfg->addresses. Returns the process exit status. */
 int listener_run(const struct config *cfg, const int *fds, size_t nfds);
-
-/* An --address value that needs no resolver: NULL, "" or "*" (every address: 0.0.0.0
- * and ::), a numeric IPv4 or IPv6 address, or one in brackets ("[::1]"). Fills out[]
- * with the socket addresses for port; returns how many (1 or 2), 0 for a host name. */
-size_t listen_addr_numeric(const char *addr, uint16_t port, struct sockaddr_storage out[2],
-			   socklen_t outlen[2]);
 
 /* One connection, on rfd/wfd; returns the handler's exit status (main.c; 5 is a system
  * failure: out of memory, descriptors, a failed exec). `last`: the process serves no

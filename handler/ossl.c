@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "jwt.h"
-#include "listener.h"
 #include "log.h"
 #include "tls.h"
 
@@ -46,7 +46,7 @@ bool ossl_needed(const struct config *c)
 	struct sockaddr_storage ss[2];
 	socklen_t sl[2];
 	for (size_t i = 0; c->port && i < c->naddresses; i++)
-		if (listen_addr_numeric(c->addresses[i], 1, ss, sl) == 0)
+		if (addr_numeric(c->addresses[i], 1, ss, sl) == 0)
 			return true;
 	return false;
 }

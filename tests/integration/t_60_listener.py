@@ -112,6 +112,45 @@ def listener_handles_refusals():
 
 
 @test
+def ipv6_address_without_a_resolver():
+    # --address=[::1] is bound by wsinetd itself (addr.c), no hand-over: a handshake
+    # over ::1 gets its 101.
+    import socket
+    port = free_port()
+    err = os.path.join(MARK, "v6.err")
+    with open(err, "wb") as ef:
+        p = subprocess.Popen([BIN, "--port=%d" % port, "--address=[::1]", "cat"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef,
+                             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                             start_new_session=True, close_fds=True)
+    try:
+        got = b""
+        for _ in range(100):  # bounded: 100 tries, 50 ms apart
+            try:
+                c = socket.create_connection(("::1", port), timeout=5)
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            c = None
+        T.ok(c is not None, "it listens on ::1", read_text(err))
+        if c is not None:
+            c.sendall(build_request("/", std_headers(port)))
+            while b"\r\n\r\n" not in got:
+                d = c.recv(4096)
+                if not d:
+                    break
+                got += d
+            c.close()
+        T.ok(got.startswith(b"HTTP/1.1 101 "), "a handshake over ::1 gets 101", got[:80])
+        T.eq(os.readlink("/proc/%d/exe" % p.pid), os.path.realpath(BIN),
+             "a numeric IPv6 address: wsinetd itself, no hand-over")
+    finally:
+        kill_pid(p.pid, signal.SIGTERM)
+        p.wait(10)
+
+
+@test
 def socket_failure_is_reported():
     # RLIMIT_NOFILE 8 and eight addresses to listen on: after stdin, stdout, stderr and
     # five listening sockets no descriptor is left for the sixth (whatever the program

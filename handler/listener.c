@@ -167,12 +167,10 @@ static void handlers_reap(struct handlers *h, int taken_rfd, struct listen_share
 /* Where to bind for one --address (or none: every address, IPv4 and IPv6): numeric
  * addresses here; host names only in wsinetd-openssl, which has the system's resolver
  * (ossl.h: wsinetd hands them over before it gets here). */
-static size_t addresses_of(const char *addr, const char *port, struct sockaddr_storage *out,
-			   socklen_t *outlen, size_t max)
+static size_t addresses_of(const char *addr, const char *port,
+			   struct sockaddr_storage out[LISTEN_MAX], socklen_t outlen[LISTEN_MAX])
 {
 	uint16_t p = (uint16_t)strtoul(port, NULL, 10); /* 1-65535: config.c */
-	if (max < 2)
-		return 0;
 	size_t n = addr_numeric(addr, p, out, outlen);
 #ifdef WSINETD_OPENSSL
 	if (n == 0) {
@@ -187,7 +185,7 @@ static size_t addresses_of(const char *addr, const char *port, struct sockaddr_s
 			config_usage_error("--address=%s: %s", addr, gai_strerror(e));
 			return 0;
 		}
-		for (struct addrinfo *a = ai; a && n < max; a = a->ai_next) {
+		for (struct addrinfo *a = ai; a && n < LISTEN_MAX; a = a->ai_next) {
 			if (a->ai_addrlen > sizeof(out[n]))
 				continue;
 			memset(&out[n], 0, sizeof(out[n]));
@@ -208,7 +206,7 @@ static int bind_one(const char *addr, const char *port, int *fds, size_t *nfds)
 {
 	struct sockaddr_storage ss[LISTEN_MAX];
 	socklen_t sl[LISTEN_MAX];
-	size_t n = addresses_of(addr, port, ss, sl, LISTEN_MAX);
+	size_t n = addresses_of(addr, port, ss, sl);
 	if (n == 0)
 		return -2;
 	int bound = 0;

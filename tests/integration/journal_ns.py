@@ -2,8 +2,9 @@
 """Run by t_55 under `unshare --mount`: one inetd-style connection through wsinetd with
 stderr marked as the journal (JOURNAL_STREAM), in a private /run where the journal's
 native socket is either ours (argv[2] == "journald": we bind it and catch the datagram)
-or absent ("none"). Prints one JSON object: wsinetd's exit status, the datagram (hex,
-empty if none came) and wsinetd's stderr."""
+or absent ("none"). argv[3]: a scratch directory; then optionally the request path
+(default /journal-path) and more wsinetd options. Prints one JSON object: wsinetd's exit
+status, the datagram (hex, empty if none came) and wsinetd's stderr."""
 import json
 import os
 import socket
@@ -15,6 +16,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wslib import build_request, encode_frame, std_headers  # noqa: E402
 
 binary, mode, workdir = sys.argv[1], sys.argv[2], sys.argv[3]
+path = sys.argv[4] if len(sys.argv) > 4 else "/journal-path"
+options = sys.argv[5:]
 # Private to this mount namespace: the host's /run (and any journald there) is hidden.
 subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/run"], check=True)
 journal = None
@@ -31,10 +34,10 @@ with open(errpath, "wb") as errf:
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
         if k in os.environ:
             env[k] = os.environ[k]
-    p = subprocess.Popen([binary, "cat"], stdin=theirs, stdout=theirs, stderr=errf, env=env)
+    p = subprocess.Popen([binary] + options + ["cat"], stdin=theirs, stdout=theirs, stderr=errf, env=env)
     theirs.close()
     ours.settimeout(10)
-    ours.sendall(build_request("/journal-path", std_headers(80)))
+    ours.sendall(build_request(path, std_headers(80)))
     ours.sendall(encode_frame(1, b"hi"))
     got = b""
     try:

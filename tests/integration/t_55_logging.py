@@ -68,13 +68,13 @@ def journal_pairs(dgram):
     return out
 
 
-def journal_run(mode):
+def journal_run(mode, path="/journal-path", options=()):
     """One connection with stderr as the journal, in a private mount namespace whose
     /run has our own journal socket (journald) or none (journal_ns.py)."""
     helper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "journal_ns.py")
     r = subprocess.run(["unshare", "--mount", "--propagation", "private", PY, helper, BIN,
-                        mode, tmpdir()], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=60)
+                        mode, tmpdir(), path] + list(options), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
     T.ok(r.returncode == 0, "%s: the namespace helper ran" % mode, r.stderr.decode()[-2000:])
     return json.loads(r.stdout.decode() or "{}")
 
@@ -101,6 +101,19 @@ def journal_entry_over_the_native_socket():
                                          "DEFLATE", "DEFLATE_SAVED")),
          "every WSINETD_ field, once")
     T.eq(access_lines(r.get("stderr", "")), [], "no access line on the stream as well")
+
+
+@test
+def journal_value_cut_at_16_KiB():
+    # WS_JOURNAL_VALUE_MAX: a 17000-byte path is in the entry as its first 16384 bytes
+    # (the request head allowed to 64 KiB for it).
+    path = "/" + "p" * 16999
+    r = journal_run("journald", path, ["--max-request=64K"])
+    T.ok(r.get("rc") == 0, "wsinetd exit 0", r.get("stderr"))
+    f = dict(journal_pairs(bytes.fromhex(r.get("dgram", ""))))
+    T.eq(len(f.get("WSINETD_PATH", b"")), 16384, "WSINETD_PATH is cut at 16384 bytes")
+    T.ok(f.get("WSINETD_PATH") == path[:16384].encode(), "the start of the path, unchanged")
+    T.eq(f.get("WSINETD_MSGS_IN"), b"1", "the rest of the entry is there")
 
 
 @test

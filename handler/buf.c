@@ -4,6 +4,69 @@
 #include <string.h>
 
 #include "err.h"
+#include "limits.h"
+
+/* Blocks kept for the next buffer of this process: a reused handler's next connection
+ * (--handler-reuse) finds its buffers' pages still mapped, with no mmap, munmap or page
+ * fault per connection whatever the allocator does (musl's returns freed blocks of these
+ * sizes to the kernel at once). A block is taken again only for the same size, which the
+ * growth below repeats from one connection to the next; when there is no room, the
+ * blocks released longest ago go first. A secret buffer's block is wiped before it is
+ * kept. At most WS_BUF_KEEP_BLOCKS blocks and WS_HEAP_KEEP bytes in all. */
+static struct {
+	uint8_t *d;
+	size_t cap;
+	uint64_t seq; /* when it was released */
+} kept[WS_BUF_KEEP_BLOCKS];
+static size_t kept_bytes;
+static uint64_t kept_seq;
+
+static void block_release(uint8_t *d, size_t cap)
+{
+	if (d == NULL)
+		return;
+	if (cap > WS_HEAP_KEEP) {
+		free(d);
+		return;
+	}
+	for (;;) {
+		size_t empty = WS_BUF_KEEP_BLOCKS, oldest = WS_BUF_KEEP_BLOCKS;
+		for (size_t i = 0; i < WS_BUF_KEEP_BLOCKS; i++) {
+			if (kept[i].d == NULL)
+				empty = i;
+			else if (oldest == WS_BUF_KEEP_BLOCKS || kept[i].seq < kept[oldest].seq)
+				oldest = i;
+		}
+		if (empty < WS_BUF_KEEP_BLOCKS && cap <= WS_HEAP_KEEP - kept_bytes) {
+			kept[empty].d = d;
+			kept[empty].cap = cap;
+			kept[empty].seq = ++kept_seq;
+			kept_bytes += cap;
+			return;
+		}
+		/* cap <= WS_HEAP_KEEP: dropping every kept block makes room */
+		free(kept[oldest].d);
+		kept[oldest].d = NULL;
+		kept_bytes -= kept[oldest].cap;
+	}
+}
+
+static uint8_t *block_take(size_t cap)
+{
+	for (size_t i = 0; i < WS_BUF_KEEP_BLOCKS; i++)
+		if (kept[i].d != NULL && kept[i].cap == cap) {
+			uint8_t *d = kept[i].d;
+			kept[i].d = NULL;
+			kept_bytes -= cap;
+			return d;
+		}
+	return NULL;
+}
+
+size_t buf_kept_bytes(void)
+{
+	return kept_bytes;
+}
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -23,7 +86,7 @@ void buf_free(struct buf *b)
 		return;
 	if (b->d != NULL && b->secret)
 		explicit_bzero(b->d, b->hw);
-	free(b->d);
+	block_release(b->d, b->cap);
 	b->d = NULL;
 	b->off = b->len = b->cap = b->hw = 0;
 }
@@ -59,17 +122,22 @@ uint8_t *buf_reserve(struct buf *b, size_t n, int *err)
 	/* max == 0: one byte, so that an allocation of 0 cannot pass for out of memory */
 	if (ncap == 0)
 		ncap = 1;
-	/* A secret buffer's old block is wiped before it is freed: not realloc. */
-	uint8_t *nd = b->secret ? malloc(ncap) : realloc(b->d, ncap);
+	/* A kept block of this size, else a new one. A secret buffer's old block is wiped
+	 * before it is released: not realloc. */
+	uint8_t *nd = block_take(ncap);
+	bool moved = nd != NULL || b->secret || b->d == NULL;
+	if (nd == NULL)
+		nd = moved ? malloc(ncap) : realloc(b->d, ncap);
 	if (nd == NULL) {
 		if (err)
 			*err = WS_E_NOMEM;
 		return NULL;
 	}
-	if (b->secret && b->d != NULL) {
+	if (moved && b->d != NULL) {
 		memcpy(nd, b->d, b->len); /* the bytes in use are [0, len) here */
-		explicit_bzero(b->d, b->hw);
-		free(b->d);
+		if (b->secret)
+			explicit_bzero(b->d, b->hw);
+		block_release(b->d, b->cap);
 		b->hw = b->len;
 	}
 	b->d = nd;

@@ -26,10 +26,13 @@ void buf_init(struct buf *b, size_t max);
 /* The same, for a buffer that holds secrets: growing it wipes the block it leaves (no
  * realloc), and buf_free() always wipes it. */
 void buf_init_secret(struct buf *b, size_t max);
-/* Frees storage (a secret buffer's wiped first: the bytes ever written, not the whole
+/* Releases storage (a secret buffer's wiped first: the bytes ever written, not the whole
  * capacity, which a request buffer reserves generously and mostly never touches);
  * accepts an initialised or zeroed buffer. */
 void buf_free(struct buf *b);
+/* Bytes of released blocks this process keeps for later buffers of the same sizes
+ * (buf.c: at most WS_BUF_KEEP_BLOCKS blocks, WS_HEAP_KEEP bytes). */
+size_t buf_kept_bytes(void);
 
 static inline size_t buf_used(const struct buf *b) { return b->len - b->off; }
 static inline const uint8_t *buf_data(const struct buf *b) { return b->d + b->off; }

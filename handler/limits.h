@@ -45,9 +45,13 @@
 
 /* Free heap a process keeps rather than hands back to the kernel: a handler that serves
  * another connection (--handler-reuse) finds its relay buffers' pages still mapped, no
- * brk and page faults per connection (mallopt M_TRIM_THRESHOLD; glibc's default trims
- * past 128 KiB, and the relay's buffers take about 200 KiB). */
+ * mmap, brk and page faults per connection. The buffers' blocks are kept by buf.c (any
+ * allocator); with glibc the rest of the heap too (mallopt M_TRIM_THRESHOLD; glibc's
+ * default trims past 128 KiB, and the relay's buffers take about 200 KiB). */
 #define WS_HEAP_KEEP               (1024u * 1024u)
+/* Released buffer blocks a process keeps for its next connection (buf.c), within
+ * WS_HEAP_KEEP bytes. */
+#define WS_BUF_KEEP_BLOCKS         16u
 
 /* Child environment: number of entries and total bytes. Past it: 431 (the request
  * headers made it too large) before the upgrade. */

@@ -233,7 +233,6 @@ struct session {
 	size_t npassenv;
 	char *target, *path, *query, *host;
 	size_t env_used;       /* bytes of child_env_arena() this connection's environment took */
-	char **envp;
 	struct route route;    /* --dir: the script this path names */
 	struct auth_outcome auth; /* REMOTE_USER & co., the stripped query (auth.h) */
 	bool last;             /* no later connection in this process needs the auth key */
@@ -242,7 +241,6 @@ struct session {
 static void session_free(struct session *s)
 {
 	buf_free(&s->in);
-	free(s->req);
 	for (size_t i = 0; i < s->npassenv; i++)
 		free(s->passenv[i]);
 	free_wiped_str(s->target);
@@ -250,7 +248,6 @@ static void session_free(struct session *s)
 	free_wiped_str(s->query);
 	free_wiped_str(s->host);
 	child_env_wipe(&s->env_used);
-	free(s->envp);
 	route_free(&s->route);
 	auth_outcome_free(&s->auth);
 }
@@ -309,11 +306,13 @@ static int serve(struct session *s, int rfd, int wfd)
 	}
 
 	struct buf *in = &s->in;
-	/* Not calloc: the parser resets what it reads (http_req.h) and zeroing all 32 KiB of
-	 * header slots dirtied 8 pages per idle connection (bench/run.py, PSS). */
-	struct http_req *req = s->req = malloc(sizeof(*req));
-	if (req == NULL)
-		return EXIT_SYSTEM;
+	/* One request per process at a time: static storage, whose pages stay mapped for a
+	 * reused handler's next connection (a malloc of 32 KiB was an mmap and munmap per
+	 * connection with musl). Not zeroed whole: the parser resets what it reads
+	 * (http_req.h), and zeroing all 32 KiB of header slots dirtied 8 pages per idle
+	 * connection (bench/run.py, PSS). */
+	static struct http_req req_storage;
+	struct http_req *req = s->req = &req_storage;
 	memset(req, 0, offsetof(struct http_req, headers));
 	req->why = NULL;
 	size_t head_len = 0;
@@ -450,8 +449,11 @@ static int serve(struct session *s, int rfd, int wfd)
 	if (ast != 0)
 		return refuse_auth(&t, &hs, &s->auth, ast, peer_s);
 	char *arena = child_env_arena();
-	char **envp = s->envp = calloc(WS_ENV_ENTRIES_MAX + 1, sizeof(char *));
-	if (!arena || !envp)
+	/* Static for the same reason as the request (one session per process at a time). */
+	static char *envp_storage[WS_ENV_ENTRIES_MAX + 1];
+	char **envp = envp_storage;
+	memset(envp_storage, 0, sizeof(envp_storage));
+	if (!arena)
 		return EXIT_SYSTEM;
 	const char *why = NULL;
 	int ne = cgienv_build(&ci, arena, WS_ENV_BYTES_MAX, envp, WS_ENV_ENTRIES_MAX + 1, &why,

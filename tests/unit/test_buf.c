@@ -1,10 +1,11 @@
 /* test_buf.c - handler/buf.c: growth, the hard maximum, consume/compaction,
- * reserve/commit, truncate, freeing. */
+ * reserve/commit, truncate, freeing, the blocks kept for later buffers. */
 #include <stdint.h>
 #include <string.h>
 
 #include "buf.h"
 #include "err.h"
+#include "limits.h"
 #include "tap.h"
 
 /* ASan aborts on an impossible allocation instead of returning NULL */
@@ -330,6 +331,63 @@ static void test_truncate(void)
 	buf_free(&b);
 }
 
+/* A released block is kept for the next buffer of the same size (a reused handler's
+ * next connection): wiped first when it held secrets, never past WS_HEAP_KEEP. */
+static void test_keep(void)
+{
+	static uint8_t x[600 * 1024];
+	fill(x, sizeof(x), 5);
+	struct buf a, b;
+
+	buf_init(&a, 1 << 20);
+	buf_append(&a, x, 5000); /* 4096, then 8192 */
+	uint8_t *block = a.d;
+	size_t before = buf_kept_bytes();
+	buf_free(&a);
+	ok(a.d == NULL && buf_kept_bytes() == before + 8192, "a released 8 KiB block is kept");
+	buf_init(&b, 1 << 20);
+	buf_append(&b, x, 100);
+	ok(b.d != block && b.cap == 4096, "a buffer of another size does not take it");
+	size_t then = buf_kept_bytes();
+	buf_append(&b, x + 100, 4900); /* grows to 8192: the kept block */
+	ok(b.d == block && b.cap == 8192 && same(&b, x, 5000),
+	   "the next buffer growing to 8 KiB takes it, with its bytes moved over");
+	ok(buf_kept_bytes() == then - 8192 + 4096, "... and its 4 KiB block is kept in turn");
+	buf_free(&b);
+
+	/* a secret buffer's block is wiped before it is kept */
+	buf_init_secret(&a, 1 << 20);
+	buf_append(&a, x, 8000);
+	block = a.d;
+	buf_free(&a);
+	buf_init(&b, 1 << 20);
+	uint8_t *p = buf_reserve(&b, 8000, NULL); /* from empty: an 8192 block at once */
+	bool zero = true;
+	for (size_t i = 0; p != NULL && i < 8000; i++)
+		zero &= p[i] == 0;
+	ok(p == block && zero, "a secret buffer's kept block comes back wiped");
+	buf_free(&b);
+
+	/* the bound: blocks of 512 KiB, at most WS_HEAP_KEEP bytes kept in all */
+	struct buf big[3];
+	for (int i = 0; i < 3; i++) {
+		buf_init(&big[i], sizeof(x));
+		buf_append(&big[i], x, 300 * 1024);
+		ok(big[i].cap == 512 * 1024, "big buffer %d: 512 KiB", i);
+	}
+	for (int i = 0; i < 3; i++)
+		buf_free(&big[i]);
+	ok(buf_kept_bytes() <= WS_HEAP_KEEP, "kept after three 512 KiB blocks: %zu <= %u",
+	   buf_kept_bytes(), WS_HEAP_KEEP);
+	for (int i = 0; i < 3; i++) {
+		buf_init(&big[i], sizeof(x));
+		buf_append(&big[i], x, 300 * 1024);
+		ok(same(&big[i], x, 300 * 1024), "big buffer %d again: its bytes", i);
+	}
+	for (int i = 0; i < 3; i++)
+		buf_free(&big[i]);
+}
+
 int main(void)
 {
 	test_free();
@@ -341,5 +399,6 @@ int main(void)
 	test_high_water();
 	test_secret();
 	test_drop();
+	test_keep();
 	return done_testing();
 }

@@ -557,10 +557,14 @@ static void detach_stderr_from(int fd)
 int main(int argc, char **argv)
 {
 	static struct config config;
-	/* Freed heap kept, and blocks up to half of it from the heap (setting one turns
-	 * off glibc's moving mmap threshold, which would otherwise stay at 128 KiB). */
+	/* glibc (wsinetd-openssl, STATIC=0): freed heap kept, and blocks up to half of it
+	 * from the heap (setting one turns off glibc's moving mmap threshold, which would
+	 * otherwise stay at 128 KiB). musl has no such setting: buf.c keeps the buffers'
+	 * blocks for a reused handler either way. */
+#ifdef __GLIBC__
 	mallopt(M_TRIM_THRESHOLD, WS_HEAP_KEEP);
 	mallopt(M_MMAP_THRESHOLD, WS_HEAP_KEEP / 2);
+#endif
 	/* Everything jansson parses (--json lines, JWT claims) is wiped when it frees it:
 	 * before any jansson allocation, the --config file's included. */
 	json_set_alloc_funcs(wipe_malloc, wipe_free);

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """What needs shared libraries runs in wsinetd-openssl (handler/ossl.h): a plain endpoint
-maps no OpenSSL (with the default STATIC=1 build, no shared object at all); --jwt-key,
+maps no OpenSSL (with the default STATIC=1 build, no shared object at all, and musl's
+start-up: not one `cpuid` instruction, where glibc's runs dozens); --jwt-key,
 --ssl and a host name in --address make wsinetd exec wsinetd-openssl, found beside the
 executable or in ../lib/wsinetd (the make install layout), in the same process; the
 hand-over variable never reaches the program; a missing wsinetd-openssl, one of another
@@ -52,6 +53,60 @@ def plain_handler_maps_no_openssl():
     with Server([prog], mode="listen") as s:
         T.eq(crypto_maps(s.pid), [], "a plain listener maps no OpenSSL")
         T.eq(exe_of(s.pid), os.path.realpath(BIN), "a plain listener is wsinetd itself")
+
+
+def cpuid_count(argv, limit=2000000):
+    """(instructions, cpuid instructions) that argv executes, counted by single-stepping it
+    under ptrace (x86-64): a cpuid is the bytes 0f a2 at the instruction pointer."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.ptrace.restype = ctypes.c_long
+    libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+    TRACEME, PEEKTEXT, PEEKUSER, SINGLESTEP, KILL = 0, 1, 3, 9, 8
+    RIP = 16 * 8  # offsetof(struct user_regs_struct, rip)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fd = os.open(os.devnull, os.O_RDWR)
+            for n in (0, 1, 2):
+                os.dup2(fd, n)
+            libc.ptrace(TRACEME, 0, None, None)
+            os.execve(argv[0], argv, {"PATH": "/usr/bin:/bin"})
+        finally:
+            os._exit(127)
+    steps = cpuids = 0
+    _, st = os.waitpid(pid, 0)  # stopped at the exec
+    try:
+        while os.WIFSTOPPED(st) and steps < limit:
+            rip = libc.ptrace(PEEKUSER, pid, ctypes.c_void_p(RIP), None)
+            word = libc.ptrace(PEEKTEXT, pid, ctypes.c_void_p(rip), None)
+            if word & 0xffff == 0xa20f:
+                cpuids += 1
+            steps += 1
+            libc.ptrace(SINGLESTEP, pid, None, None)
+            _, st = os.waitpid(pid, 0)
+    finally:
+        if not os.WIFEXITED(st) and not os.WIFSIGNALED(st):
+            libc.ptrace(KILL, pid, None, None)
+            os.waitpid(pid, 0)
+    T.ok(os.WIFEXITED(st), "%s ran to its end under the single-step count (%d steps)"
+         % (argv[0], steps))
+    return steps, cpuids
+
+
+@test
+def static_handler_runs_no_cpuid():
+    if os.environ.get("WSINETD_STATIC", "1") != "1" or "asan" in BIN or os.uname().machine != "x86_64":
+        T.diag("static_handler_runs_no_cpuid: for the STATIC=1 build on x86-64 only")
+        return
+    # The counter finds the cpuid instructions of glibc's start-up (dozens, each a trap
+    # to the hypervisor on a virtual machine)...
+    _, theirs = cpuid_count([shutil.which("true") or "/usr/bin/true"])
+    T.ok(theirs > 0, "glibc's /usr/bin/true executes cpuid instructions (%d)" % theirs)
+    # ...and there are none in wsinetd's, nor anywhere in a usage error's run.
+    for args in (["--version"], ["--no-such-option"]):
+        steps, ours = cpuid_count([BIN] + args)
+        T.eq(ours, 0, "wsinetd %s executes no cpuid (%d instructions in all)" % (args[0], steps))
 
 
 @test

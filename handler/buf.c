@@ -9,10 +9,28 @@
 /* Blocks kept for the next buffer of this process: a reused handler's next connection
  * (--handler-reuse) finds its buffers' pages still mapped, with no mmap, munmap or page
  * fault per connection whatever the allocator does (musl's returns freed blocks of these
- * sizes to the kernel at once). A block is taken again only for the same size, which the
- * growth below repeats from one connection to the next; when there is no room, the
- * blocks released longest ago go first. A secret buffer's block is wiped before it is
- * kept. At most WS_BUF_KEEP_BLOCKS blocks and WS_HEAP_KEEP bytes in all. */
+ * sizes to the kernel at once). Only while a later connection may take them
+ * (buf_keep_released); a block is taken again only for the same size, which the growth
+ * below repeats from one connection to the next; when there is no room, the blocks
+ * released longest ago go first. A secret buffer's block is wiped before it is kept,
+ * and under ASan a kept block is poisoned, so a stale pointer into it still fails. At
+ * most WS_BUF_KEEP_BLOCKS blocks and WS_HEAP_KEEP bytes in all. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BUF_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BUF_ASAN 1
+#endif
+#endif
+#ifdef BUF_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 static struct {
 	uint8_t *d;
 	size_t cap;
@@ -20,12 +38,21 @@ static struct {
 } kept[WS_BUF_KEEP_BLOCKS];
 static size_t kept_bytes;
 static uint64_t kept_seq;
+static bool keep_released = true;
+
+static void kept_drop(size_t i)
+{
+	UNPOISON(kept[i].d, kept[i].cap);
+	free(kept[i].d);
+	kept[i].d = NULL;
+	kept_bytes -= kept[i].cap;
+}
 
 static void block_release(uint8_t *d, size_t cap)
 {
 	if (d == NULL)
 		return;
-	if (cap > WS_HEAP_KEEP) {
+	if (!keep_released || cap > WS_HEAP_KEEP) {
 		free(d);
 		return;
 	}
@@ -42,12 +69,11 @@ static void block_release(uint8_t *d, size_t cap)
 			kept[empty].cap = cap;
 			kept[empty].seq = ++kept_seq;
 			kept_bytes += cap;
+			POISON(d, cap);
 			return;
 		}
 		/* cap <= WS_HEAP_KEEP: dropping every kept block makes room */
-		free(kept[oldest].d);
-		kept[oldest].d = NULL;
-		kept_bytes -= kept[oldest].cap;
+		kept_drop(oldest);
 	}
 }
 
@@ -58,9 +84,22 @@ static uint8_t *block_take(size_t cap)
 			uint8_t *d = kept[i].d;
 			kept[i].d = NULL;
 			kept_bytes -= cap;
+			UNPOISON(d, cap);
 			return d;
 		}
 	return NULL;
+}
+
+void buf_keep_released(bool on)
+{
+	keep_released = on;
+}
+
+void buf_kept_free(void)
+{
+	for (size_t i = 0; i < WS_BUF_KEEP_BLOCKS; i++)
+		if (kept[i].d != NULL)
+			kept_drop(i);
 }
 
 size_t buf_kept_bytes(void)

@@ -30,8 +30,13 @@ void buf_init_secret(struct buf *b, size_t max);
  * capacity, which a request buffer reserves generously and mostly never touches);
  * accepts an initialised or zeroed buffer. */
 void buf_free(struct buf *b);
-/* Bytes of released blocks this process keeps for later buffers of the same sizes
- * (buf.c: at most WS_BUF_KEEP_BLOCKS blocks, WS_HEAP_KEEP bytes). */
+/* Whether blocks released from now on are kept for later buffers of the same sizes
+ * (buf.c: at most WS_BUF_KEEP_BLOCKS blocks, WS_HEAP_KEEP bytes): on by default; off
+ * when no later connection will use them (those already kept stay available). */
+void buf_keep_released(bool on);
+/* Frees every kept block. */
+void buf_kept_free(void);
+/* Bytes of released blocks kept. */
 size_t buf_kept_bytes(void);
 
 static inline size_t buf_used(const struct buf *b) { return b->len - b->off; }

@@ -260,6 +260,9 @@ int handle_connection(const struct config *c, int rfd, int wfd, bool last)
 	struct session s;
 	memset(&s, 0, sizeof(s));
 	s.last = last;
+	/* A block released now is kept only if a later connection of this process may
+	 * take it again (inetd, a handler's last connection: freed as usual). */
+	buf_keep_released(!last);
 	buf_init_secret(&s.in, cfg->max_request + 2 * WS_IO_CHUNK);
 	int rc = serve(&s, rfd, wfd);
 	session_free(&s);

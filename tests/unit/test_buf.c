@@ -338,6 +338,8 @@ static void test_keep(void)
 	static uint8_t x[600 * 1024];
 	fill(x, sizeof(x), 5);
 	struct buf a, b;
+	buf_kept_free(); /* whatever the tests above left */
+	ok(buf_kept_bytes() == 0, "buf_kept_free: nothing kept");
 
 	buf_init(&a, 1 << 20);
 	buf_append(&a, x, 5000); /* 4096, then 8192 */
@@ -386,6 +388,22 @@ static void test_keep(void)
 	}
 	for (int i = 0; i < 3; i++)
 		buf_free(&big[i]);
+
+	/* off (no later connection will take them): released blocks are freed, the ones
+	 * already kept stay available */
+	buf_kept_free();
+	buf_init(&a, 1 << 20);
+	buf_append(&a, x, 100);
+	buf_free(&a);
+	ok(buf_kept_bytes() == 4096, "kept: one 4 KiB block");
+	buf_keep_released(false);
+	buf_init(&a, 1 << 20);
+	buf_append(&a, x, 100);   /* takes the kept 4096 */
+	buf_append(&a, x, 4900);  /* grows to 8192, releasing it */
+	ok(buf_kept_bytes() == 0, "off: the 4 KiB block is taken and, outgrown, not kept again");
+	buf_free(&a);
+	ok(buf_kept_bytes() == 0, "off: the released 8 KiB block is freed");
+	buf_keep_released(true);
 }
 
 int main(void)

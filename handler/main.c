@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <link.h>
 #include <malloc.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -557,8 +559,42 @@ static void detach_stderr_from(int fd)
 	}
 }
 
+/* The program's RELRO segment (its GOT, the tables of function pointers in
+ * .data.rel.ro) made read-only once relocated. Every dynamic loader and glibc's static
+ * start do this; musl's start files for a static PIE relocate and leave it writable.
+ * dl_iterate_phdr's first object is the program itself. */
+#ifndef __GLIBC__
+static int relro_one(struct dl_phdr_info *info, size_t size, void *failed)
+{
+	(void)size;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	for (size_t i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_GNU_RELRO)
+			continue;
+		/* As the loaders do: from the page holding its start to the last whole page
+		 * (the linker ends RELRO on a page boundary). */
+		uintptr_t start = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
+		uintptr_t end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
+		if (end > start && mprotect((void *)start, end - start, PROT_READ) != 0)
+			*(int *)failed = errno;
+	}
+	return 1;
+}
+#endif
+
+static int protect_relro(void)
+{
+	int failed = 0;
+#ifndef __GLIBC__
+	dl_iterate_phdr(relro_one, &failed);
+#endif
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
+	int relro_err = protect_relro();
 	static struct config config;
 	/* glibc (wsinetd-openssl, STATIC=0): freed heap kept, and blocks up to half of it
 	 * from the heap (setting one turns off glibc's moving mmap threshold, which would
@@ -575,6 +611,11 @@ int main(int argc, char **argv)
 	/* Under inetd stderr may be the connection itself: from the first message on (a
 	 * usage error, a missing wsinetd-openssl), nothing but the protocol goes there. */
 	detach_stderr_from(0);
+	if (relro_err != 0) {
+		fprintf(stderr, "wsinetd: cannot make the relocated data read-only: %s\n",
+			strerror(relro_err));
+		return EXIT_SYSTEM;
+	}
 	if (ossl_start() != 0)
 		return EXIT_USAGE;
 	int r = config_parse(argc, argv, &config);

@@ -47,12 +47,73 @@ def plain_handler_maps_no_openssl():
          maps[:300])
     T.eq([ln for ln in maps.splitlines() if CRYPTO_RE.search(ln)], [],
          "the handler (the program's parent) maps no OpenSSL")
-    if os.environ.get("WSINETD_STATIC", "1") == "1" and "asan" not in BIN:
+    if static_build():
         T.eq(sorted({ln.split()[-1] for ln in maps.splitlines() if ".so" in ln.split()[-1]}), [],
              "STATIC=1: the handler maps no shared object, not even libc or the loader")
     with Server([prog], mode="listen") as s:
         T.eq(crypto_maps(s.pid), [], "a plain listener maps no OpenSSL")
         T.eq(exe_of(s.pid), os.path.realpath(BIN), "a plain listener is wsinetd itself")
+
+
+def program_headers(path):
+    """[(p_type, p_vaddr, p_memsz)] of an ELF64 little-endian executable."""
+    import struct
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
+            return []
+        phoff, = struct.unpack_from("<Q", head, 32)
+        phentsize, phnum = struct.unpack_from("<HH", head, 54)
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    out = []
+    for i in range(phnum):
+        p_type, _, _, p_vaddr, _, _, p_memsz, _ = struct.unpack_from("<IIQQQQQQ", table,
+                                                                     i * phentsize)
+        out.append((p_type, p_vaddr, p_memsz))
+    return out
+
+
+PT_INTERP, PT_GNU_RELRO = 3, 0x6474e552
+
+
+def static_build():
+    """The STATIC=1 wsinetd: no program interpreter (and not an ASan build)."""
+    return "asan" not in BIN and os.environ.get("WSINETD_STATIC", "1") == "1" and \
+        not any(t == PT_INTERP for t, _, _ in program_headers(BIN))
+
+
+@test
+def relocated_data_is_read_only():
+    # The GOT and .data.rel.ro (tables of function pointers) are read-only once relocated
+    # (full RELRO): musl's start files for a static PIE leave them writable, so wsinetd
+    # protects them itself; a dynamic loader does it for the other builds.
+    relro = [(v, m) for t, v, m in program_headers(BIN) if t == PT_GNU_RELRO]
+    T.eq(len(relro), 1, "wsinetd has a RELRO segment (linked with -z relro)")
+    if not relro:
+        return
+    vaddr, memsz = relro[0]
+    page = os.sysconf("SC_PAGE_SIZE")
+    out = os.path.join(D, "relro-maps.txt")
+    prog = write_script(D, "relro.sh", "#!/bin/sh\ncat /proc/$PPID/maps > %s\necho mapped\n"
+                        "exec cat\n" % out)
+    with Server([prog], mode="inetd") as s:
+        c = RawClient(s.port)
+        c.handshake()
+        T.eq(c.recv_frame().payload, b"mapped", "the program ran")
+        c.close()
+    real = os.path.realpath(BIN)
+    maps = [ln.split() for ln in read_text(out, "").splitlines()]
+    mine = [m for m in maps if len(m) >= 6 and m[5] == real]
+    base = min((int(m[0].split("-")[0], 16) for m in mine if int(m[2], 16) == 0), default=None)
+    T.ok(base is not None, "the handler's maps show the executable", repr(mine[:3]))
+    if base is None:
+        return
+    # the last whole page of the segment, which every loader protects
+    last = base + ((vaddr + memsz) // page) * page - 1
+    perms = [m[1] for m in mine
+             if int(m[0].split("-")[0], 16) <= last < int(m[0].split("-")[1], 16)]
+    T.eq(perms, ["r--p"], "the RELRO segment is mapped read-only in the handler")
 
 
 def cpuid_count(argv, limit=2000000):
@@ -96,8 +157,11 @@ def cpuid_count(argv, limit=2000000):
 
 @test
 def static_handler_runs_no_cpuid():
-    if os.environ.get("WSINETD_STATIC", "1") != "1" or "asan" in BIN or os.uname().machine != "x86_64":
+    if not static_build() or os.uname().machine != "x86_64":
         T.diag("static_handler_runs_no_cpuid: for the STATIC=1 build on x86-64 only")
+        return
+    if read_text("/proc/sys/kernel/yama/ptrace_scope", "0").strip() == "3":
+        T.diag("static_handler_runs_no_cpuid: ptrace is disabled here (yama ptrace_scope 3)")
         return
     # The counter finds the cpuid instructions of glibc's start-up (dozens, each a trap
     # to the hypervisor on a virtual machine)...

@@ -37,9 +37,11 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto
 # everything against the system's shared libraries: no download, for packagers.
 STATIC ?= 1
 MUSL := build/musl
-MUSL_LIB := /usr/lib/x86_64-linux-musl
+# musl-dev's start files and libc.a: /usr/lib/x86_64-linux-musl on amd64.
+MUSL_LIB := /usr/lib/$(subst -linux-gnu,-linux-musl,$(shell $(CC) -print-multiarch 2>/dev/null))
 ifeq ($(STATIC),1)
 CORE_OBJ := build/musl/obj
+CORE_BUILT := $(MUSL)/built
 # gcc's -static-pie with musl's start files (musl-gcc's own link spec always names the
 # dynamic loader).
 CORE_LINK := -static-pie -nostdlib -nostartfiles $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o \
@@ -49,6 +51,7 @@ CORE_LIBS := $(MUSL)/lib/libjansson.a $(MUSL)/lib/libz.a -L$(MUSL_LIB) -lc \
 TWIN_LIBS := -Wl,-Bstatic -ljansson -lz -Wl,-Bdynamic
 else
 CORE_OBJ := build
+CORE_BUILT :=
 CORE_LINK := -pie
 CORE_LIBS := $(shell pkg-config --libs jansson zlib 2>/dev/null || echo -ljansson -lz)
 TWIN_LIBS := $(CORE_LIBS)
@@ -90,12 +93,13 @@ build/%.o: handler/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(HARDEN) $(CFLAGS) -c -o $@ $<
 # wsinetd's own objects with STATIC=1: musl's headers, and the musl builds of zlib and
-# jansson (made first).
-build/musl/obj/%.o: handler/%.c $(HDRS) | $(MUSL)/lib/libz.a
+# jansson (made first; wsinetd is relinked when they are made again).
+build/musl/obj/%.o: handler/%.c $(HDRS) | $(MUSL)/built
 	@mkdir -p $(@D)
 	musl-gcc $(filter-out $(PKG_CFLAGS),$(BASE_CFLAGS)) -isystem $(MUSL)/include $(HARDEN) $(CFLAGS) -c -o $@ $<
-$(MUSL)/lib/libz.a: scripts/musl-libs
+$(MUSL)/built: scripts/musl-libs
 	scripts/musl-libs $(MUSL)
+	touch $@
 build/asan/%.o: handler/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(SAN) -c -o $@ $<
@@ -118,7 +122,7 @@ build/devconsole.o build/musl/obj/devconsole.o build/asan/devconsole.o build/fuz
 LINKED := build/linked-STATIC-$(STATIC)
 $(LINKED):
 	@mkdir -p build && rm -f build/linked-STATIC-* && touch $@
-wsinetd: $(CORE:%=$(CORE_OBJ)/%.o) $(LINKED)
+wsinetd: $(CORE:%=$(CORE_OBJ)/%.o) $(LINKED) $(CORE_BUILT)
 	$(CC) $(CORE_LINK) $(RELRO) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CORE_LIBS)
 wsinetd-openssl: $(TWIN:%=build/%.o) $(TWIN_ONLY:%=build/twin/%.o) $(LINKED)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $(filter %.o,$^) $(TWIN_LIBS) $(OSSL_LIBS)

@@ -32,17 +32,23 @@ def exe_of(pid):
         return None
 
 
-@test
-def plain_handler_maps_no_openssl():
-    out = os.path.join(D, "maps.txt")
-    prog = write_script(D, "maps.sh", "#!/bin/sh\ncat /proc/$PPID/maps > %s\necho mapped\n"
+def handler_maps(tag):
+    """/proc/PID/maps of a plain handler under inetd, read by its program (the handler is
+    the program's parent)."""
+    out = os.path.join(D, tag + "-maps.txt")
+    prog = write_script(D, tag + ".sh", "#!/bin/sh\ncat /proc/$PPID/maps > %s\necho mapped\n"
                         "exec cat\n" % out)
     with Server([prog], mode="inetd") as s:
         c = RawClient(s.port)
         c.handshake()
-        T.eq(c.recv_frame().payload, b"mapped", "the program ran under a plain handler")
+        T.eq(c.recv_frame().payload, b"mapped", "%s: the program ran under a plain handler" % tag)
         c.close()
-    maps = read_text(out, "")
+    return read_text(out, "")
+
+
+@test
+def plain_handler_maps_no_openssl():
+    maps = handler_maps("openssl")
     T.ok(os.path.basename(BIN) in maps, "the handler's maps were read (it is the program's parent)",
          maps[:300])
     T.eq([ln for ln in maps.splitlines() if CRYPTO_RE.search(ln)], [],
@@ -50,7 +56,7 @@ def plain_handler_maps_no_openssl():
     if static_build():
         T.eq(sorted({ln.split()[-1] for ln in maps.splitlines() if ".so" in ln.split()[-1]}), [],
              "STATIC=1: the handler maps no shared object, not even libc or the loader")
-    with Server([prog], mode="listen") as s:
+    with Server(["cat"], mode="listen") as s:
         T.eq(crypto_maps(s.pid), [], "a plain listener maps no OpenSSL")
         T.eq(exe_of(s.pid), os.path.realpath(BIN), "a plain listener is wsinetd itself")
 
@@ -94,16 +100,8 @@ def relocated_data_is_read_only():
         return
     vaddr, memsz = relro[0]
     page = os.sysconf("SC_PAGE_SIZE")
-    out = os.path.join(D, "relro-maps.txt")
-    prog = write_script(D, "relro.sh", "#!/bin/sh\ncat /proc/$PPID/maps > %s\necho mapped\n"
-                        "exec cat\n" % out)
-    with Server([prog], mode="inetd") as s:
-        c = RawClient(s.port)
-        c.handshake()
-        T.eq(c.recv_frame().payload, b"mapped", "the program ran")
-        c.close()
     real = os.path.realpath(BIN)
-    maps = [ln.split() for ln in read_text(out, "").splitlines()]
+    maps = [ln.split() for ln in handler_maps("relro").splitlines()]
     mine = [m for m in maps if len(m) >= 6 and m[5] == real]
     base = min((int(m[0].split("-")[0], 16) for m in mine if int(m[2], 16) == 0), default=None)
     T.ok(base is not None, "the handler's maps show the executable", repr(mine[:3]))

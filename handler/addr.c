@@ -3,12 +3,16 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdbool.h>
 #include <string.h>
+
+bool addr_every(const char *a)
+{
+	return a == NULL || *a == '\0' || strcmp(a, "*") == 0;
+}
 
 const char *addr_host(const char *a, char *buf, size_t len)
 {
-	if (a == NULL || *a == '\0' || strcmp(a, "*") == 0)
+	if (addr_every(a))
 		return NULL;
 	size_t n = strlen(a);
 	if (a[0] == '[' && n >= 2 && a[n - 1] == ']' && n - 2 < len) {

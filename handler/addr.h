@@ -4,12 +4,15 @@
 #ifndef WSINETD_ADDR_H
 #define WSINETD_ADDR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* "[::1]" → "::1" (copied into buf, which must hold it); NULL, "" or "*" → NULL (every
- * address); anything else as it is. */
+/* NULL, "" or "*": every address (IPv4 and IPv6). */
+bool addr_every(const char *a);
+/* "[::1]" → "::1" (copied into buf, which must hold it); every address (addr_every) →
+ * NULL; anything else as it is. */
 const char *addr_host(const char *a, char *buf, size_t len);
 
 /* NULL, "" or "*" (every address: 0.0.0.0 and ::), a numeric IPv4 or IPv6 address, or

@@ -215,8 +215,7 @@ static int bind_one(const char *addr, const char *port, int *fds, size_t *nfds)
 		int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0) {
 			/* Every address by default: a host without IPv6 serves IPv4 quietly. */
-			bool any = addr == NULL || *addr == '\0' || strcmp(addr, "*") == 0;
-			if (!(any && errno == EAFNOSUPPORT))
+			if (!(addr_every(addr) && errno == EAFNOSUPPORT))
 				log_error("listen on %s port %s: %s", addr ? addr : "*", port,
 					  strerror(errno));
 			continue;

@@ -71,6 +71,8 @@ int main(void)
 	longv[sizeof(longv) - 1] = '\0';
 	numeric(longv, NULL, NULL);
 
+	ok(addr_every(NULL) && addr_every("") && addr_every("*") && !addr_every("0.0.0.0") &&
+	   !addr_every("**") && !addr_every("[*]"), "addr_every: NULL, empty and * only");
 	char buf[8];
 	ok(addr_host(NULL, buf, sizeof(buf)) == NULL && addr_host("*", buf, sizeof(buf)) == NULL &&
 	   addr_host("", buf, sizeof(buf)) == NULL, "addr_host: NULL, * and empty are every address");

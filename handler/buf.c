@@ -161,10 +161,10 @@ uint8_t *buf_reserve(struct buf *b, size_t n, int *err)
 	/* max == 0: one byte, so that an allocation of 0 cannot pass for out of memory */
 	if (ncap == 0)
 		ncap = 1;
-	/* A kept block of this size, else a new one. A secret buffer's old block is wiped
-	 * before it is released: not realloc. */
+	/* A kept block of this size, else a new one. realloc grows a plain buffer (or makes
+	 * its first block); a secret buffer moves, its old block wiped before it is released. */
 	uint8_t *nd = block_take(ncap);
-	bool moved = nd != NULL || b->secret || b->d == NULL;
+	bool moved = nd != NULL || b->secret;
 	if (nd == NULL)
 		nd = moved ? malloc(ncap) : realloc(b->d, ncap);
 	if (nd == NULL) {

@@ -389,6 +389,26 @@ static void test_keep(void)
 	for (int i = 0; i < 3; i++)
 		buf_free(&big[i]);
 
+	/* the bound on blocks: 17 released, of 17 sizes (a max below 4096 is the block's
+	 * size), keep the 16 released last; a block larger than WS_HEAP_KEEP is not kept */
+	buf_kept_free();
+	size_t last16 = 0;
+	for (size_t i = 0; i <= WS_BUF_KEEP_BLOCKS; i++) {
+		buf_init(&a, 100 + i);
+		buf_append(&a, x, 1);
+		buf_free(&a);
+		if (i > 0)
+			last16 += 100 + i;
+	}
+	ok(buf_kept_bytes() == last16, "17 blocks released: the 16 last kept (%zu bytes, want %zu)",
+	   buf_kept_bytes(), last16);
+	buf_init(&a, 4u << 20);
+	buf_append(&a, x, sizeof(x));
+	buf_append(&a, x, sizeof(x)); /* 2 MiB block */
+	ok(a.cap > WS_HEAP_KEEP, "a block of %zu bytes", a.cap);
+	buf_free(&a);
+	ok(buf_kept_bytes() == last16, "... released and not kept, nothing else dropped");
+
 	/* off (no later connection will take them): released blocks are freed, the ones
 	 * already kept stay available */
 	buf_kept_free();

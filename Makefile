@@ -65,8 +65,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion -Wforma
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DWSINETD_VERSION='"$(VERSION)"' $(WARN) -g $(PKG_CFLAGS)
 CFLAGS ?= -O2
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
-LDHARDEN := -pie -Wl,-z,relro,-z,now
 RELRO := -Wl,-z,relro,-z,now
+LDHARDEN := -pie $(RELRO)
 SAN := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 PURE := err buf b64 sha1 hdr http_req handshake utf8 frame msg cgienv jsonmode origin cookie jwt pmd deflate

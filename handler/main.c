@@ -560,10 +560,16 @@ static void detach_stderr_from(int fd)
 }
 
 /* The program's RELRO segment (its GOT, the tables of function pointers in
- * .data.rel.ro) made read-only once relocated. Every dynamic loader and glibc's static
- * start do this; musl's start files for a static PIE relocate and leave it writable.
- * dl_iterate_phdr's first object is the program itself. */
-#ifndef __GLIBC__
+ * .data.rel.ro) made read-only once relocated: 0, or the errno of a failed mprotect.
+ * Every dynamic loader and glibc's static start do this; musl's start files for a static
+ * PIE relocate and leave it writable. dl_iterate_phdr's first object is the program
+ * itself. */
+#ifdef __GLIBC__
+static int protect_relro(void)
+{
+	return 0;
+}
+#else
 static int relro_one(struct dl_phdr_info *info, size_t size, void *failed)
 {
 	(void)size;
@@ -581,16 +587,14 @@ static int relro_one(struct dl_phdr_info *info, size_t size, void *failed)
 	}
 	return 1;
 }
-#endif
 
 static int protect_relro(void)
 {
 	int failed = 0;
-#ifndef __GLIBC__
 	dl_iterate_phdr(relro_one, &failed);
-#endif
 	return failed;
 }
+#endif
 
 int main(int argc, char **argv)
 {
